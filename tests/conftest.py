@@ -1,0 +1,82 @@
+"""Shared fixtures: the book is built once per test run (across xdist workers), then inspected."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+
+
+@dataclass
+class BookBuild:
+    returncode: int
+    log: str
+    seconds: float
+    html: Path
+    executed: Path  # the executed notebooks, with outputs
+
+
+def _build_book() -> BookBuild:
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    start = time.perf_counter()
+    result = subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT),
+                             "-W", "-n", "--keep-going"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=1500)
+    return BookBuild(result.returncode, result.stdout + result.stderr, time.perf_counter() - start,
+                     BUILD / "html", BUILD / "jupyter_execute")
+
+
+@pytest.fixture(scope="session")
+def book(tmp_path_factory, worker_id) -> BookBuild:
+    """Build the book with warnings as errors and the GPUs hidden; once per run, whatever the workers.
+
+    The first worker to get the lock builds; the others wait, then reuse its result. The
+    execution cache (.jupyter_cache) makes an unchanged rebuild fast; CI starts with none, so there
+    every chapter runs from scratch on the CPU.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # the run's folder, shared by its workers
+    with FileLock(str(shared / "book.lock")):
+        record = shared / "book.json"
+        if record.exists():
+            data = json.loads(record.read_text())
+            return BookBuild(data["returncode"], data["log"], data["seconds"], Path(data["html"]), Path(data["executed"]))
+        build = _build_book()
+        record.write_text(json.dumps({"returncode": build.returncode, "log": build.log, "seconds": build.seconds,
+                                      "html": str(build.html), "executed": str(build.executed)}))
+        return build
+
+
+def glued_values(book: BookBuild, chapter: str) -> dict[str, object]:
+    """The values a chapter stored with ``myst_nb.glue(name, value, display=False)``, parsed from their repr."""
+    notebook = json.loads((book.executed / "chapters" / f"{chapter}.ipynb").read_text())
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                text = output["data"]["application/papermill.record/text/plain"]
+                try:
+                    values[name] = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    values[name] = text
+    return values
+
+
+@pytest.fixture(scope="session")
+def chapter_values(book):
+    """``chapter_values("backprop")`` -> the glued values of that executed chapter."""
+    assert book.returncode == 0, "the book did not build; see test_book.py"
+    return lambda chapter: glued_values(book, chapter)
