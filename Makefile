@@ -22,7 +22,7 @@ book: $(BIN)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 # Regenerate exercises/ from solutions/ after editing a source notebook.
 release: $(BIN)/.installed

@@ -43,11 +43,11 @@ def nbgrader_env() -> dict[str, str]:
     return env
 
 
-def run_nbgrader(course: Path, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """Run ``nbgrader ARGS`` in ``course``; raise with nbgrader's own log if it fails."""
+def run_nbgrader(course: Path, *args: str, timeout: float = 1800, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``nbgrader ARGS`` in ``course``; with ``check``, raise with nbgrader's own log if it fails."""
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=nbgrader_env(),
                             capture_output=True, text=True, timeout=timeout)
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
 
@@ -116,6 +116,60 @@ def read_grades(course: Path, assignment: str, notebook: str, students: list[str
             grades[student] = {g.name: PartGrade(g.name, float(g.score or 0.0), float(g.max_score))
                                for g in submission.grades if g.auto_score is not None or g.cell_type == "code"}
     return grades
+
+
+def notebook_name(assignment: str) -> str:
+    """The one notebook of an assignment, e.g. ``perceptron.ipynb``."""
+    (path,) = (SOLUTIONS / assignment).glob("*.ipynb")
+    return path.name
+
+
+def student_submission(assignment: str, answers: dict[str, str] | None = None, blank: bool = False):
+    """A notebook as a student would hand it in: the release with every solution cell filled in.
+
+    Cells get the reference solution (markers removed) unless ``answers`` gives other source for
+    that ``grade_id``; with ``blank`` the release is returned untouched.
+    """
+    import nbformat
+
+    name = notebook_name(assignment)
+    release = nbformat.read(EXERCISES / assignment / name, as_version=4)
+    if blank:
+        return release
+    source = nbformat.read(SOLUTIONS / assignment / name, as_version=4)
+    reference = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+                 if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in reference:
+            text = (answers or {}).get(grade_id, reference[grade_id])
+            cell.source = "\n".join(line for line in text.splitlines()
+                                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return release
+
+
+def autograde(assignment: str, submissions: dict, workdir: Path) -> dict[str, dict[str, PartGrade]]:
+    """Autograde ``{student_id: notebook}`` with real ``nbgrader autograde`` in a scratch course at ``workdir``.
+
+    Returns the scores per student and graded cell. A student with no entry in the result was not
+    graded at all (nbgrader could not read or run the notebook).
+    """
+    import nbformat
+
+    course = scratch_course(Path(workdir), [assignment])
+    generate_release(course, [assignment])
+    name = notebook_name(assignment)
+    for student, notebook in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        if isinstance(notebook, (str, bytes)):  # raw file content, e.g. a corrupted upload
+            (folder / name).write_text(notebook) if isinstance(notebook, str) else (folder / name).write_bytes(notebook)
+        else:
+            nbformat.write(notebook, folder / name)
+    # nbgrader exits non-zero when any one submission fails to process; the others are still graded.
+    log = run_nbgrader(course, "autograde", assignment, "--create", check=False)
+    (course / "autograde.log").write_text(log.stdout + log.stderr)
+    return read_grades(course, assignment, name.removesuffix(".ipynb"), list(submissions))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ import builtins
 import copy
 import os
 import sys
+from types import CodeType, FunctionType, ModuleType
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Mapping
 
@@ -103,55 +104,89 @@ def _dicts_of_arrays_equal(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
 
 
-def _package_dirs(names: Iterable[str]) -> dict[str, str]:
-    dirs = {}
-    for name in names:
-        module = sys.modules.get(name)
-        path = getattr(module, "__file__", None)
-        if path:
-            dirs[name] = os.path.dirname(os.path.abspath(path)) + os.sep
-    return dirs
+def _root_module(obj: Any) -> str:
+    """The top-level package an object comes from: 'torch' for torch.nn.functional.relu."""
+    if isinstance(obj, ModuleType):
+        name = obj.__name__
+    elif isinstance(obj, np.ufunc):  # SciPy's special functions are ufuncs too
+        name = "numpy" if getattr(np, obj.__name__, None) is obj else "scipy"
+    else:
+        name = getattr(obj, "__module__", None)
+        if not isinstance(name, str):  # e.g. a method of a C type: ask its owner's type
+            owner = getattr(obj, "__self__", None)
+            name = type(owner).__module__ if owner is not None else type(obj).__module__
+    return (name or "").split(".")[0]
 
 
-def _owner_package(event: str, frame, arg, package_dirs: Mapping[str, str], roots: tuple[str, ...]) -> str | None:
-    if event == "call":
-        filename = os.path.abspath(frame.f_code.co_filename)
-        for name, folder in package_dirs.items():
-            if filename.startswith(folder):
-                return name
-        return None
-    if event == "c_call":
-        module = getattr(arg, "__module__", None)
-        if module is None:  # a method of a C type, e.g. Tensor.softmax: ask its owner
-            owner = getattr(arg, "__self__", None)
-            module = type(owner).__module__ if owner is not None else ""
-        root = module.split(".")[0]
-        return root if root in roots else None
-    return None
+def referenced_frameworks(fn: Callable, roots: Iterable[str] = FRAMEWORKS) -> set[str]:
+    """Frameworks that ``fn``'s code names, directly or through the notebook functions it calls.
+
+    Reads the names in the compiled code (imports inside the function included) and resolves
+    them through the function's globals; catches what a run-time trace cannot see, such as a
+    SciPy ufunc, which executes no Python frame.
+    """
+    roots = set(roots)
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def visit(function: Callable) -> None:
+        if id(function) in seen or not isinstance(function, FunctionType):
+            return
+        seen.add(id(function))
+        closure = [c.cell_contents for c in function.__closure__ or () if _filled(c)]
+        codes = [function.__code__]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+            for name in code.co_names + code.co_freevars:
+                found.update({name} & roots)
+                if name in function.__globals__:
+                    _resolve(function.__globals__[name])
+        for value in closure:
+            _resolve(value)
+
+    def _resolve(value: Any) -> None:
+        root = _root_module(value)
+        if root in roots:
+            found.add(root)
+        elif isinstance(value, FunctionType):
+            visit(value)
+
+    visit(fn)
+    return found
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
 
 
 def call_numpy_only(fn: Callable, *args, forbidden: Iterable[Callable] = (), name: str | None = None, **kwargs):
-    """Call ``fn`` and fail if, while it runs, any framework code or any of ``forbidden`` runs.
+    """Call ``fn`` and fail if it hands the work to a framework or to any of ``forbidden``.
 
-    A part that asks for NumPy from scratch earns nothing when a framework (PyTorch, TensorFlow,
-    Keras, scikit-learn, SciPy) or the course's own helpers do the work, whatever the spelling of
-    the call: the check watches what executes, not what the source says.
+    A part that asks for NumPy from scratch earns nothing when PyTorch, TensorFlow, Keras,
+    scikit-learn, SciPy or the course's own helpers do the work. Two checks: the code ``fn`` names
+    (:func:`referenced_frameworks`), and a trace of what actually executes during the call, which
+    sees through any spelling of the call.
     """
     name = name or getattr(fn, "__name__", "your function")
-    roots = FRAMEWORKS
-    package_dirs = _package_dirs(roots)
+    roots = set(FRAMEWORKS)
     forbidden_codes = {f.__code__ for f in forbidden}
-    caught: list[str] = []
+    caught: list[str] = sorted(referenced_frameworks(fn, roots))
 
     def profiler(frame, event, arg):
         if caught:
             return
-        if event == "call" and frame.f_code in forbidden_codes:
-            caught.append("the instructor's reference solution")
-            return
-        package = _owner_package(event, frame, arg, package_dirs, roots)
-        if package is not None:
-            caught.append(package)
+        if event == "call":
+            if frame.f_code in forbidden_codes:
+                caught.append("the instructor's reference solution")
+            elif str(frame.f_globals.get("__name__", "")).split(".")[0] in roots:
+                caught.append(frame.f_globals["__name__"].split(".")[0])
+        elif event == "c_call" and _root_module(arg) in roots:
+            caught.append(_root_module(arg))
 
     previous = sys.getprofile()
     sys.setprofile(profiler)
@@ -160,8 +195,8 @@ def call_numpy_only(fn: Callable, *args, forbidden: Iterable[Callable] = (), nam
     finally:
         sys.setprofile(previous)
     if caught:
-        raise AssertionError(f"{name} ran code from {caught[0]}: this part asks for NumPy only, "
-                             f"written by you. It earns no points while another library does the work.")
+        raise AssertionError(f"{name} uses {caught[0]}: this part asks for NumPy only, written by you. "
+                             f"It earns no points while another library does the work.")
     return result
 
 
