@@ -16,3 +16,11 @@ c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 # Autograding: every cell has a time limit, and a timed-out cell is interrupted, not the batch.
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# Before any student code runs, refuse answers that reach for the grading machinery (see the module).
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
+
+from anncourse.nbgrader_plugins import RejectTampering  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      RejectTampering, CheckCellMetadata]

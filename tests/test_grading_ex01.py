@@ -122,11 +122,25 @@ WRONG = {
 AUTOGRADED_PARTS = ["test_step", "test_tlu_predict", "test_perceptron_epoch", "test_perceptron_fit"]
 
 
+SWALLOW_ERRORS = """
+def step(z):
+    return z
+
+get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
+"""
+
+
 @pytest.fixture(scope="module")
-def grades(tmp_path_factory):
-    broken = {"corrupted-file": "{ this is not a notebook",
-              "syntax-error": student_submission(ASSIGNMENT, {"step": "def step(z)\n    return z"})}
-    return grade_catalogue(ASSIGNMENT, WRONG, tmp_path_factory.mktemp(ASSIGNMENT), extra=broken)
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp(ASSIGNMENT)
+
+
+@pytest.fixture(scope="module")
+def grades(workdir):
+    extra = {"corrupted-file": "{ this is not a notebook",
+             "syntax-error": student_submission(ASSIGNMENT, {"step": "def step(z)\n    return z"}),
+             "swallows-errors": student_submission(ASSIGNMENT, {"step": SWALLOW_ERRORS})}
+    return grade_catalogue(ASSIGNMENT, WRONG, workdir, extra=extra)
 
 
 @pytest.mark.slow
@@ -152,3 +166,10 @@ def test_broken_submissions_score_zero_without_stopping_the_batch(grades):
     assert set(syntax) >= set(AUTOGRADED_PARTS) and syntax["test_step"].score == 0
     # The batch went on: submissions graded after the broken ones still got their marks.
     assert_reference_full_marks(grades, manual_parts=("xor_answer",))
+
+
+@pytest.mark.slow
+def test_answers_that_silence_errors_score_zero_with_the_reason_in_the_feedback(grades, workdir):
+    assert sum(g.score for g in grades["swallows-errors"].values()) == 0
+    graded = (workdir / "autograded" / "swallows-errors" / ASSIGNMENT / "perceptron.ipynb").read_text()
+    assert "Grading refused" in graded and "get_ipython" in graded

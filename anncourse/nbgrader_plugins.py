@@ -1,0 +1,78 @@
+"""nbgrader preprocessors the course adds to autograding (configured in ``nbgrader_config.py``).
+
+``RejectTampering`` runs while nbgrader sanitizes a submission, before any student code executes.
+A notebook whose answers reach for the machinery that grading relies on (the IPython shell, the
+interpreter's hooks, stack frames, files such as the notebook holding the hidden tests) could make a
+failing test look like a passing one. Such a submission is not run: each of its answer cells is
+replaced by an error that states the reason, so it scores zero, the reason shows in the feedback,
+and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import is_solution
+from traitlets import List, Unicode
+
+# Names no exercise needs and that can reach the grader: the shell, hooks, frames, files, eval.
+FORBIDDEN_NAMES = ["get_ipython", "exec", "eval", "compile", "__import__", "open", "globals",
+                   "breakpoint", "__builtins__", "memoryview"]
+FORBIDDEN_ATTRIBUTES = ["set_custom_exc", "showtraceback", "_showtraceback", "showsyntaxerror",
+                        "setprofile", "settrace", "excepthook", "displayhook", "ast_transformers",
+                        "input_transformers_post", "input_transformers_cleanup", "events", "_getframe",
+                        "f_back", "f_globals", "f_locals", "gi_frame", "tb_frame", "get_objects",
+                        "get_referrers", "currentframe", "__globals__", "__code__", "__closure__",
+                        "__builtins__", "__subclasses__", "stdout", "stderr"]
+FORBIDDEN_MODULES = ["builtins", "inspect", "gc", "ctypes", "importlib", "IPython", "ipykernel",
+                     "nbformat", "nbgrader", "nbclient", "anncourse", "os", "sys", "subprocess", "shutil",
+                     "pathlib", "io", "pickle", "marshal", "socket", "threading", "multiprocessing",
+                     "signal", "atexit", "traceback", "types", "unittest", "pytest"]
+
+
+def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_ATTRIBUTES,
+                      modules=FORBIDDEN_MODULES) -> list[str]:
+    """What in ``source`` reaches the grading machinery, as ``"`name` on line N"``; [] if nothing.
+
+    Code that does not parse is not judged here: it fails on its own when it runs.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute) and node.attr in attributes:
+            found.append((node.lineno, "." + node.attr))
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, f"import {a.name}") for a in node.names if a.name.split(".")[0] in modules]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in modules:
+            found.append((node.lineno, f"from {node.module} import ..."))
+    return [f"`{what}` on line {line}" for line, what in sorted(set(found))]
+
+
+class RejectTampering(NbGraderPreprocessor):
+    """Replace every answer cell of a tampering submission by an error that names the reason."""
+
+    extra_allowed_modules = List(Unicode(), default_value=[],
+                                 help="Modules from FORBIDDEN_MODULES that answers may import.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        modules = [m for m in FORBIDDEN_MODULES if m not in self.extra_allowed_modules]
+        reasons = []
+        for cell in nb.cells:
+            if cell.cell_type == "code" and is_solution(cell):
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+                reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(cell.source, modules=modules)]
+        if not reasons:
+            return nb, resources
+        message = ("Grading refused: this notebook uses " + "; ".join(reasons[:5]) +
+                   ". Answers may use only the libraries the exercise names; remove these and hand in again.")
+        self.log.warning("%s: %s", resources.get("unique_key", "submission"), message)
+        for cell in nb.cells:
+            if cell.cell_type == "code" and is_solution(cell):
+                cell.source = f"raise RuntimeError({message!r})"
+        return nb, resources

@@ -1,0 +1,37 @@
+"""Answers that reach for the grading machinery are refused before they run, with a reason."""
+
+import pytest
+
+from anncourse.nbgrader_plugins import tampering_reasons
+
+HONEST = [
+    "def step(z):\n    return (np.asarray(z) >= 0).astype(np.int64)",
+    "def evaluate(model, loader, device):\n    model.eval()\n    return sum(1 for _ in model.modules())",
+    "def compile_for_logits(model, learning_rate=1e-3):\n    model.compile(optimizer='adam')\n    return model",
+    "# open the book at chapter 2 and eval the formula\nx = 1",
+    "def broken(:\n    pass",  # a syntax error fails by itself when it runs
+]
+
+CHEATS = {
+    "swallow errors": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)",
+    "silence tracebacks": "import IPython\nIPython.get_ipython().showtraceback = lambda *a, **k: None",
+    "read the hidden tests": "source = open('perceptron.ipynb').read()",
+    "walk the stack": "import sys\nframe = sys._getframe(1)",
+    "rewrite the tests": "ip = get_ipython()\nip.ast_transformers.append(None)",
+    "disable tracing": "import sys\nsys.setprofile(None)",
+    "patch builtins": "import builtins\nbuiltins.isinstance = lambda *a: True",
+    "eval a string": "f = eval('lambda z: z')",
+    "dig in the heap": "import gc\nrefs = gc.get_objects()",
+    "dynamic import": "m = __import__('torch')",
+}
+
+
+@pytest.mark.parametrize("source", HONEST)
+def test_honest_answers_pass_the_scan(source):
+    assert tampering_reasons(source) == []
+
+
+@pytest.mark.parametrize("source", CHEATS.values(), ids=CHEATS.keys())
+def test_tampering_answers_are_named_with_their_line(source):
+    reasons = tampering_reasons(source)
+    assert reasons and all("line" in r for r in reasons)
