@@ -59,11 +59,20 @@ def book(tmp_path_factory, worker_id) -> BookBuild:
         return build
 
 
-def glued_values(book: BookBuild, chapter: str) -> dict[str, object]:
-    """The values a chapter stored with ``myst_nb.glue(name, value, display=False)``, parsed from their repr."""
-    notebook = json.loads((book.executed / "chapters" / f"{chapter}.ipynb").read_text())
+def glued_values(chapter: str) -> dict[str, object]:
+    """The values a chapter stored with ``myst_nb.glue(name, value, display=False)``, parsed from their repr.
+
+    myst-nb strips glue outputs from the notebooks it writes under _build, so they are read from the
+    execution cache, which holds the executed notebook whole.
+    """
+    import jupytext
+    from jupyter_cache import get_cache
+
+    cache = get_cache(ROOT / ".jupyter_cache")
+    record = cache.match_cache_notebook(jupytext.read(ROOT / "chapters" / f"{chapter}.md"))
+    notebook = cache.get_cache_bundle(record.pk).nb
     values = {}
-    for cell in notebook["cells"]:
+    for cell in notebook.cells:
         for output in cell.get("outputs", []):
             name = output.get("metadata", {}).get("scrapbook", {}).get("name")
             if name:
@@ -79,4 +88,4 @@ def glued_values(book: BookBuild, chapter: str) -> dict[str, object]:
 def chapter_values(book):
     """``chapter_values("backprop")`` -> the glued values of that executed chapter."""
     assert book.returncode == 0, "the book did not build; see test_book.py"
-    return lambda chapter: glued_values(book, chapter)
+    return glued_values

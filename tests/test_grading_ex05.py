@@ -1,0 +1,311 @@
+"""ex05_keras: the grader gives the reference full marks, the blank release zero, other correct
+answers full marks, and every plausible wrong implementation less than full marks for its part."""
+
+import pytest
+
+from anncourse.course import student_submission
+from grading_harness import (assert_blank_scores_zero, assert_part_loses_points,
+                             assert_reference_full_marks, grade_catalogue, student_id, wrong_cases)
+
+ASSIGNMENT = "ex05_keras"
+
+WRONG = {
+    "build_mlp": {
+        "ends in softmax": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
+                layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+                return keras.Sequential(layers)
+        """,
+        "softmax as an extra layer after the logits": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
+                layers += [keras.layers.Dense(n_classes), keras.layers.Softmax()]
+                return keras.Sequential(layers)
+        """,
+        "hidden layers without activation": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units) for units in hidden]
+                layers.append(keras.layers.Dense(n_classes))
+                return keras.Sequential(layers)
+        """,
+        "activation on the output layer too": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
+                layers.append(keras.layers.Dense(n_classes, activation=activation))
+                return keras.Sequential(layers)
+        """,
+        "only the first hidden layer": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                return keras.Sequential([keras.Input(shape=(n_inputs,)),
+                                         keras.layers.Dense(hidden[0], activation=activation),
+                                         keras.layers.Dense(n_classes)])
+        """,
+        "hidden units hard-coded to 64": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(64, activation=activation) for _ in hidden]
+                layers.append(keras.layers.Dense(n_classes))
+                return keras.Sequential(layers)
+        """,
+        "no output layer: the last hidden layer has n_classes units": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units, activation=activation) for units in hidden[:-1]]
+                layers.append(keras.layers.Dense(n_classes))
+                return keras.Sequential(layers)
+        """,
+        "always relu whatever the activation argument": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.Input(shape=(n_inputs,))]
+                layers += [keras.layers.Dense(units, activation="relu") for units in hidden]
+                layers.append(keras.layers.Dense(n_classes))
+                return keras.Sequential(layers)
+        """,
+        "no Input: the model is never built": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                layers = [keras.layers.Dense(units, activation=activation) for units in hidden]
+                return keras.Sequential(layers + [keras.layers.Dense(n_classes)])
+        """,
+        "calls the hidden reference": """
+            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+                return _reference.build_mlp(n_inputs, hidden, n_classes, activation)
+        """,
+    },
+    "compile_for_logits": {
+        "from_logits=False": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+                return model
+        """,
+        "loss given by name, so from_logits is False": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                return model
+        """,
+        "optimizer by name ignores the learning rate": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy"])
+                return model
+        """,
+        "SGD instead of Adam": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy"])
+                return model
+        """,
+        "learning rate hard-coded": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy"])
+                return model
+        """,
+        "no accuracy metric": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                return model
+        """,
+        "keras.metrics.Accuracy compares labels with raw outputs": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=[keras.metrics.Accuracy()])
+                return model
+        """,
+        "categorical cross-entropy expects one-hot labels": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                return model
+        """,
+        "forgets to return the model": """
+            def compile_for_logits(model, learning_rate=1e-3):
+                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                              metrics=["accuracy"])
+        """,
+    },
+    "train": {
+        "no validation data": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+        """,
+        "validation_split instead of the validation data": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_train, y_train, validation_split=0.2, epochs=epochs,
+                                 batch_size=batch_size, verbose=0)
+        """,
+        "epochs not passed to fit": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_train, y_train, validation_data=(X_val, y_val), batch_size=batch_size,
+                                 verbose=0)
+        """,
+        "batch size not passed to fit": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs, verbose=0)
+        """,
+        "trains on the validation data": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_val, y_val, validation_data=(X_train, y_train), epochs=epochs,
+                                 batch_size=batch_size, verbose=0)
+        """,
+        "returns the history dict, not the History": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                return model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
+                                 batch_size=batch_size, verbose=0).history
+        """,
+        "trains a copy and returns its History": """
+            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+                copy = keras.models.clone_model(model)
+                copy.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                return copy.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
+                                batch_size=batch_size, verbose=0)
+        """,
+    },
+    "predict_proba": {
+        "returns the logits": """
+            def predict_proba(model, X):
+                return keras.ops.convert_to_numpy(model(X))
+        """,
+        "softmax applied twice": """
+            def predict_proba(model, X):
+                return keras.ops.convert_to_numpy(keras.ops.softmax(keras.ops.softmax(model(X))))
+        """,
+        "softmax along axis 0": """
+            def predict_proba(model, X):
+                return keras.ops.convert_to_numpy(keras.ops.softmax(model(X), axis=0))
+        """,
+        "softmax without subtracting the maximum": """
+            def predict_proba(model, X):
+                logits = model.predict(X, verbose=0)
+                return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        """,
+        "sigmoid instead of softmax": """
+            def predict_proba(model, X):
+                return keras.ops.convert_to_numpy(keras.ops.sigmoid(model(X)))
+        """,
+    },
+    "predict_classes": {
+        "argmax along axis 0": """
+            def predict_classes(model, X):
+                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=0)
+        """,
+        "keeps a column: shape (N, 1)": """
+            def predict_classes(model, X):
+                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=1, keepdims=True)
+        """,
+        "argmax without an axis": """
+            def predict_classes(model, X):
+                return np.argmax(keras.ops.convert_to_numpy(model(X)))
+        """,
+        "returns the probabilities": """
+            def predict_classes(model, X):
+                return predict_proba(model, X)
+        """,
+        "classes as floats": """
+            def predict_classes(model, X):
+                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=1).astype(float)
+        """,
+    },
+}
+
+# Other correct answers: the functional API, Keras' own predict, a named metric, shuffling, printing.
+ALTERNATIVES = {
+    "build_mlp": """
+        def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
+            inputs = keras.Input(shape=(n_inputs,))
+            x = inputs
+            for units in hidden:
+                x = keras.layers.Dense(units)(x)
+                x = keras.layers.Activation(activation)(x)
+            return keras.Model(inputs, keras.layers.Dense(n_classes, name="logits")(x))
+    """,
+    "compile_for_logits": """
+        def compile_for_logits(model, learning_rate=1e-3):
+            model.compile(keras.optimizers.Adam(learning_rate),
+                          keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=[keras.metrics.SparseCategoricalAccuracy()])
+            return model
+    """,
+    "train": """
+        def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
+            history = model.fit(X_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2,
+                                validation_data=(X_val, y_val), shuffle=True)
+            return history
+    """,
+    "predict_proba": """
+        def predict_proba(model, X):
+            logits = model.predict(X, verbose=0)
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    """,
+    "predict_classes": """
+        def predict_classes(model, X):
+            return predict_proba(model, X).argmax(axis=-1)
+    """,
+}
+
+AUTOGRADED_PARTS = ["test_build_mlp", "test_compile_for_logits", "test_train", "test_predict_proba",
+                    "test_predict_classes", "test_digits_pipeline"]
+
+
+@pytest.fixture(scope="module")
+def grades(tmp_path_factory):
+    extra = {"alternatives": student_submission(ASSIGNMENT, ALTERNATIVES),
+             "syntax-error": student_submission(ASSIGNMENT, {"train": "def train(model, X_train)\n    pass"})}
+    return grade_catalogue(ASSIGNMENT, WRONG, tmp_path_factory.mktemp(ASSIGNMENT), extra=extra)
+
+
+@pytest.mark.slow
+def test_reference_solution_earns_full_marks(grades):
+    assert_reference_full_marks(grades)
+
+
+@pytest.mark.slow
+def test_untouched_release_earns_zero(grades):
+    assert_blank_scores_zero(grades, AUTOGRADED_PARTS)
+
+
+@pytest.mark.slow
+def test_other_correct_answers_earn_full_marks(grades):
+    assert_reference_full_marks({"reference": grades["alternatives"]})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part, mistake", wrong_cases(WRONG))
+def test_wrong_implementation_loses_points(grades, part, mistake):
+    assert_part_loses_points(grades, part, mistake)
+
+
+
+@pytest.mark.slow
+def test_a_wrong_part_costs_no_other_part(grades):
+    """Partial credit: a wrong answer loses points in its own part and in the pipeline that uses it,
+    nowhere else (the hidden references are defined before any visible test can fail)."""
+    leaks = {}
+    for part, mistakes in WRONG.items():
+        for mistake in mistakes:
+            student = student_id(part, mistake)
+            lost = [cell for cell, grade in grades[student].items()
+                    if cell not in (f"test_{part}", "test_digits_pipeline") and grade.score < grade.max_score]
+            if lost:
+                leaks[student] = lost
+    assert not leaks, f"wrong answers cost points in other parts: {leaks}"
+
+@pytest.mark.slow
+def test_a_syntax_error_costs_its_part_and_not_the_batch(grades):
+    syntax = grades["syntax-error"]
+    assert set(syntax) >= set(AUTOGRADED_PARTS)
+    assert syntax["test_train"].score == 0 and syntax["test_build_mlp"].score == syntax["test_build_mlp"].max_score
+    assert_reference_full_marks(grades)
