@@ -11,6 +11,7 @@ and the rest of the batch goes on.
 from __future__ import annotations
 
 import ast
+import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_solution
@@ -31,10 +32,31 @@ FORBIDDEN_MODULES = ["builtins", "inspect", "gc", "ctypes", "importlib", "IPytho
                      "signal", "atexit", "traceback", "types", "unittest", "pytest"]
 
 
+def grading_names(test_sources: list[str]) -> set[str]:
+    """Names an answer must neither use nor rebind: the checks of ``anncourse.grading`` and every
+    private (``_``) name that the hidden tests define at top level, such as ``_reference_step``."""
+    from anncourse import grading
+
+    names = {n for n in vars(grading) if not n.startswith("_") and callable(getattr(grading, n))}
+    for source in test_sources:
+        for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", source, re.S):
+            try:
+                tree = ast.parse(region)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                for target in ast.walk(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) else [node]:
+                    bound = getattr(target, "name", None) or getattr(target, "id", None)
+                    if isinstance(bound, str) and bound.startswith("_"):
+                        names.add(bound)
+    return names
+
+
 def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_ATTRIBUTES,
-                      modules=FORBIDDEN_MODULES) -> list[str]:
+                      modules=FORBIDDEN_MODULES, protected: set[str] = frozenset()) -> list[str]:
     """What in ``source`` reaches the grading machinery, as ``"`name` on line N"``; [] if nothing.
 
+    ``protected`` names (see :func:`grading_names`) may not be used, defined or imported under.
     Code that does not parse is not judged here: it fails on its own when it runs.
     """
     try:
@@ -43,7 +65,11 @@ def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_A
         return []
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in names:
+        own_name = getattr(node, "name", None) if isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else getattr(node, "asname", None)
+        if isinstance(own_name, str) and own_name in protected:
+            found.append((getattr(node, "lineno", 0), own_name))
+        if isinstance(node, ast.Name) and (node.id in names or node.id in protected):
             found.append((node.lineno, node.id))
         elif isinstance(node, ast.Attribute) and node.attr in attributes:
             found.append((node.lineno, "." + node.attr))
@@ -62,11 +88,13 @@ class RejectTampering(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         modules = [m for m in FORBIDDEN_MODULES if m not in self.extra_allowed_modules]
+        protected = grading_names([c.source for c in nb.cells if c.cell_type == "code" and not is_solution(c)])
         reasons = []
         for cell in nb.cells:
             if cell.cell_type == "code" and is_solution(cell):
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-                reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(cell.source, modules=modules)]
+                reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(cell.source, modules=modules,
+                                                                                protected=protected)]
         if not reasons:
             return nb, resources
         message = ("Grading refused: this notebook uses " + "; ".join(reasons[:5]) +

@@ -130,6 +130,20 @@ get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
 """
 
 
+REDEFINE_CHECK = """
+def tlu_predict(X, w, b):
+    return np.zeros(len(X))
+
+def expect_equal(*args, **kwargs):
+    return None
+"""
+
+SELF_CONTAINED_TLU = """
+def tlu_predict(X, w, b):
+    return (X @ w + b >= 0).astype(int)
+"""
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp(ASSIGNMENT)
@@ -139,7 +153,10 @@ def workdir(tmp_path_factory):
 def grades(workdir):
     extra = {"corrupted-file": "{ this is not a notebook",
              "syntax-error": student_submission(ASSIGNMENT, {"step": "def step(z)\n    return z"}),
-             "swallows-errors": student_submission(ASSIGNMENT, {"step": SWALLOW_ERRORS})}
+             "swallows-errors": student_submission(ASSIGNMENT, {"step": SWALLOW_ERRORS}),
+             "redefines-a-check": student_submission(ASSIGNMENT, {"tlu_predict": REDEFINE_CHECK}),
+             "wrong-step-only": student_submission(ASSIGNMENT, {"step": WRONG["step"]["step(0) is 0"],
+                                                                "tlu_predict": SELF_CONTAINED_TLU})}
     return grade_catalogue(ASSIGNMENT, WRONG, workdir, extra=extra)
 
 
@@ -173,3 +190,15 @@ def test_answers_that_silence_errors_score_zero_with_the_reason_in_the_feedback(
     assert sum(g.score for g in grades["swallows-errors"].values()) == 0
     graded = (workdir / "autograded" / "swallows-errors" / ASSIGNMENT / "perceptron.ipynb").read_text()
     assert "Grading refused" in graded and "get_ipython" in graded
+
+
+@pytest.mark.slow
+def test_answers_that_redefine_a_grading_check_score_zero(grades):
+    assert sum(g.score for g in grades["redefines-a-check"].values()) == 0
+
+
+@pytest.mark.slow
+def test_a_failing_visible_test_costs_only_its_own_part(grades):
+    parts = grades["wrong-step-only"]
+    assert parts["test_step"].score == 0
+    assert parts["test_tlu_predict"].score == parts["test_tlu_predict"].max_score

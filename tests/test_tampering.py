@@ -2,7 +2,7 @@
 
 import pytest
 
-from anncourse.nbgrader_plugins import tampering_reasons
+from anncourse.nbgrader_plugins import grading_names, tampering_reasons
 
 HONEST = [
     "def step(z):\n    return (np.asarray(z) >= 0).astype(np.int64)",
@@ -35,3 +35,30 @@ def test_honest_answers_pass_the_scan(source):
 def test_tampering_answers_are_named_with_their_line(source):
     reasons = tampering_reasons(source)
     assert reasons and all("line" in r for r in reasons)
+
+
+HIDDEN_TEST_CELL = """
+### BEGIN HIDDEN TESTS
+from anncourse.grading import expect_close
+def _reference_step(z):
+    return z
+_reference, _cases = object(), [1, 2]
+### END HIDDEN TESTS
+out = step(np.zeros(3))
+"""
+
+
+def test_grading_names_are_the_checks_and_the_hidden_private_names():
+    names = grading_names([HIDDEN_TEST_CELL])
+    assert {"expect_close", "call_numpy_only", "_reference_step", "_reference", "_cases"} <= names
+    assert "out" not in names and "np" not in names
+
+
+@pytest.mark.parametrize("source", [
+    "def expect_close(*args, **kwargs):\n    return None",
+    "def step(z):\n    return _reference_step(z)",
+    "from math import floor as _reference",
+    "class call_numpy_only:\n    pass",
+], ids=["redefine-a-check", "call-the-reference", "import-over-a-hidden-name", "shadow-with-a-class"])
+def test_answers_may_not_use_or_rebind_grading_names(source):
+    assert tampering_reasons(source, protected=grading_names([HIDDEN_TEST_CELL]))
