@@ -186,3 +186,14 @@ def test_learning_curves_draw_training_and_validation():
     axes = plotting.plot_learning_curves({"loss": [3, 2, 1], "val_loss": [3, 2.5, 2], "accuracy": [0.1, 0.5, 0.9]})
     assert len(axes) == 2 and len(axes[0].lines) == 2 and len(axes[1].lines) == 1
     plt.close("all")
+
+
+def test_muted_stderr_fd_silences_the_descriptor_and_restores_it(capfd):
+    import os
+
+    from anncourse.frameworks import muted_stderr_fd
+
+    with muted_stderr_fd():
+        os.write(2, b"start-up noise\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "after\n"
