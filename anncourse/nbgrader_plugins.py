@@ -6,6 +6,9 @@ interpreter's hooks, stack frames, files such as the notebook holding the hidden
 failing test look like a passing one. Such a submission is not run: each of its answer cells is
 replaced by an error that states the reason, so it scores zero, the reason shows in the feedback,
 and the rest of the batch goes on.
+
+An answer that only *calls* the hidden reference solution cheats on its own part, not on the grader:
+that one answer cell is replaced by such an error, and the other parts are graded as usual.
 """
 
 from __future__ import annotations
@@ -37,7 +40,13 @@ def grading_names(test_sources: list[str]) -> set[str]:
     private (``_``) name that the hidden tests define at top level, such as ``_reference_step``."""
     from anncourse import grading
 
-    names = {n for n in vars(grading) if not n.startswith("_") and callable(getattr(grading, n))}
+    checks = {n for n in vars(grading) if not n.startswith("_") and callable(getattr(grading, n))}
+    return checks | hidden_names(test_sources)
+
+
+def hidden_names(test_sources: list[str]) -> set[str]:
+    """The private (``_``) names that the hidden tests define at top level, such as ``_reference``."""
+    names = set()
     for source in test_sources:
         for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", source, re.S):
             try:
@@ -53,10 +62,12 @@ def grading_names(test_sources: list[str]) -> set[str]:
 
 
 def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_ATTRIBUTES,
-                      modules=FORBIDDEN_MODULES, protected: set[str] = frozenset()) -> list[str]:
+                      modules=FORBIDDEN_MODULES, protected: set[str] = frozenset(),
+                      judged_per_part: set[str] = frozenset()) -> list[str]:
     """What in ``source`` reaches the grading machinery, as ``"`name` on line N"``; [] if nothing.
 
-    ``protected`` names (see :func:`grading_names`) may not be used, defined or imported under.
+    ``protected`` names (see :func:`grading_names`) may not be used, defined or imported under;
+    reading one of ``judged_per_part`` is left to :func:`hidden_reference_uses`.
     Code that does not parse is not judged here: it fails on its own when it runs.
     """
     try:
@@ -70,7 +81,8 @@ def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_A
         if isinstance(own_name, str) and own_name in protected:
             found.append((getattr(node, "lineno", 0), own_name))
         if isinstance(node, ast.Name) and (node.id in names or node.id in protected):
-            found.append((node.lineno, node.id))
+            if not (node.id in judged_per_part and isinstance(node.ctx, ast.Load)):
+                found.append((node.lineno, node.id))
         elif isinstance(node, ast.Attribute) and node.attr in attributes:
             found.append((node.lineno, "." + node.attr))
         elif isinstance(node, ast.Import):
@@ -80,27 +92,46 @@ def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_A
     return [f"`{what}` on line {line}" for line, what in sorted(set(found))]
 
 
+def hidden_reference_uses(source: str, hidden: set[str]) -> list[str]:
+    """Where ``source`` reads a name of the hidden tests (``hidden``), as ``"`name` on line N"``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = {(node.lineno, node.id) for node in ast.walk(tree)
+             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in hidden}
+    return [f"`{name}` on line {line}" for line, name in sorted(found)]
+
+
 class RejectTampering(NbGraderPreprocessor):
-    """Replace every answer cell of a tampering submission by an error that names the reason."""
+    """Replace every answer cell of a tampering submission by an error that names the reason, and
+    an answer that calls the hidden reference by an error that costs that part only."""
 
     extra_allowed_modules = List(Unicode(), default_value=[],
                                  help="Modules from FORBIDDEN_MODULES that answers may import.").tag(config=True)
 
     def preprocess(self, nb, resources):
         modules = [m for m in FORBIDDEN_MODULES if m not in self.extra_allowed_modules]
-        protected = grading_names([c.source for c in nb.cells if c.cell_type == "code" and not is_solution(c)])
+        test_sources = [c.source for c in nb.cells if c.cell_type == "code" and not is_solution(c)]
+        protected, hidden = grading_names(test_sources), hidden_names(test_sources)
+        answers = [cell for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)]
         reasons = []
-        for cell in nb.cells:
-            if cell.cell_type == "code" and is_solution(cell):
-                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-                reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(cell.source, modules=modules,
-                                                                                protected=protected)]
+        for cell in answers:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
+            reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(
+                cell.source, modules=modules, protected=protected, judged_per_part=hidden)]
         if not reasons:
+            for cell in answers:
+                uses = hidden_reference_uses(cell.source, hidden)
+                if uses:
+                    message = ("Grading refused for this part: it uses the hidden reference solution ("
+                               + "; ".join(uses) + "). Write this part yourself; the other parts are graded as usual.")
+                    self.log.warning("%s: %s", resources.get("unique_key", "submission"), message)
+                    cell.source = f"raise RuntimeError({message!r})"
             return nb, resources
         message = ("Grading refused: this notebook uses " + "; ".join(reasons[:5]) +
                    ". Answers may use only the libraries the exercise names; remove these and hand in again.")
         self.log.warning("%s: %s", resources.get("unique_key", "submission"), message)
-        for cell in nb.cells:
-            if cell.cell_type == "code" and is_solution(cell):
-                cell.source = f"raise RuntimeError({message!r})"
+        for cell in answers:
+            cell.source = f"raise RuntimeError({message!r})"
         return nb, resources

@@ -1,11 +1,9 @@
-"""ex01_perceptron: the grader gives the reference full marks, the blank release zero, and every
-plausible wrong implementation less than full marks for its part."""
+"""ex01_perceptron: the catalogue of wrong answers (and other correct ones) that proves its grader;
+the tests themselves are in ``grading_harness.grading_proof``."""
 
 import pytest
 
-from anncourse.course import student_submission
-from grading_harness import (assert_blank_scores_zero, assert_part_loses_points,
-                             assert_reference_full_marks, grade_catalogue, wrong_cases)
+from grading_harness import Catalogue, grading_proof
 
 ASSIGNMENT = "ex01_perceptron"
 
@@ -119,86 +117,20 @@ WRONG = {
     },
 }
 
-AUTOGRADED_PARTS = ["test_step", "test_tlu_predict", "test_perceptron_epoch", "test_perceptron_fit"]
 
-
-SWALLOW_ERRORS = """
-def step(z):
-    return z
-
-get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)
-"""
-
-
-REDEFINE_CHECK = """
-def tlu_predict(X, w, b):
-    return np.zeros(len(X))
-
-def expect_equal(*args, **kwargs):
-    return None
-"""
-
+# A wrong step fails its visible test; a tlu_predict that does not call step must keep its marks.
 SELF_CONTAINED_TLU = """
-def tlu_predict(X, w, b):
-    return (X @ w + b >= 0).astype(int)
+    def tlu_predict(X, w, b):
+        return (X @ w + b >= 0).astype(int)
 """
 
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    return tmp_path_factory.mktemp(ASSIGNMENT)
+CATALOGUE = Catalogue(ASSIGNMENT, WRONG, extra={
+    "wrong-step-only": {"step": WRONG["step"]["step(0) is 0"], "tlu_predict": SELF_CONTAINED_TLU}})
 
 
-@pytest.fixture(scope="module")
-def grades(workdir):
-    extra = {"corrupted-file": "{ this is not a notebook",
-             "syntax-error": student_submission(ASSIGNMENT, {"step": "def step(z)\n    return z"}),
-             "swallows-errors": student_submission(ASSIGNMENT, {"step": SWALLOW_ERRORS}),
-             "redefines-a-check": student_submission(ASSIGNMENT, {"tlu_predict": REDEFINE_CHECK}),
-             "wrong-step-only": student_submission(ASSIGNMENT, {"step": WRONG["step"]["step(0) is 0"],
-                                                                "tlu_predict": SELF_CONTAINED_TLU})}
-    return grade_catalogue(ASSIGNMENT, WRONG, workdir, extra=extra)
-
-
-@pytest.mark.slow
-def test_reference_solution_earns_full_marks(grades):
-    assert_reference_full_marks(grades, manual_parts=("xor_answer",))
-
-
-@pytest.mark.slow
-def test_untouched_release_earns_zero(grades):
-    assert_blank_scores_zero(grades, AUTOGRADED_PARTS)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("part, mistake", wrong_cases(WRONG))
-def test_wrong_implementation_loses_points(grades, part, mistake):
-    assert_part_loses_points(grades, part, mistake)
-
-
-@pytest.mark.slow
-def test_broken_submissions_score_zero_without_stopping_the_batch(grades):
-    assert sum(g.score for g in grades["corrupted-file"].values()) == 0
-    syntax = grades["syntax-error"]
-    assert set(syntax) >= set(AUTOGRADED_PARTS) and syntax["test_step"].score == 0
-    # The batch went on: submissions graded after the broken ones still got their marks.
-    assert_reference_full_marks(grades, manual_parts=("xor_answer",))
-
-
-@pytest.mark.slow
-def test_answers_that_silence_errors_score_zero_with_the_reason_in_the_feedback(grades, workdir):
-    assert sum(g.score for g in grades["swallows-errors"].values()) == 0
-    graded = (workdir / "autograded" / "swallows-errors" / ASSIGNMENT / "perceptron.ipynb").read_text()
-    assert "Grading refused" in graded and "get_ipython" in graded
-
-
-@pytest.mark.slow
-def test_answers_that_redefine_a_grading_check_score_zero(grades):
-    assert sum(g.score for g in grades["redefines-a-check"].values()) == 0
-
-
-@pytest.mark.slow
-def test_a_failing_visible_test_costs_only_its_own_part(grades):
-    parts = grades["wrong-step-only"]
-    assert parts["test_step"].score == 0
-    assert parts["test_tlu_predict"].score == parts["test_tlu_predict"].max_score
+class TestGrading(grading_proof(CATALOGUE)):
+    @pytest.mark.slow
+    def test_a_failing_visible_test_costs_only_its_own_part(self, graded):
+        parts = graded.grades["wrong-step-only"]
+        assert parts["test_step"].score == 0
+        assert parts["test_tlu_predict"].score == parts["test_tlu_predict"].max_score
