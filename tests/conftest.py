@@ -89,3 +89,9 @@ def chapter_values(book):
     """``chapter_values("backprop")`` -> the glued values of that executed chapter."""
     assert book.returncode == 0, "the book did not build; see test_book.py"
     return glued_values
+
+
+@pytest.fixture(scope="module")
+def values(request, chapter_values):
+    """In ``test_chapter_<name>.py``: the glued values of chapter ``<name>``."""
+    return chapter_values(request.module.__name__.rpartition("test_chapter_")[2])

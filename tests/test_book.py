@@ -29,6 +29,17 @@ def test_book_builds_with_warnings_as_errors(book):
     assert book.returncode == 0, "jupyter-book build -W -n --keep-going failed:\n" + book.log[-6000:]
 
 
+def test_folders_that_tools_create_in_the_repository_are_not_read_as_pages():
+    """pytest, hypothesis and nbgrader write folders with Markdown and notebooks in the repository; the
+    next build would read them as pages outside the table of contents and fail on the warning."""
+    excluded = set(yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"])
+    ignored = [line.strip().rstrip("/") for line in (ROOT / ".gitignore").read_text().splitlines()
+               if line.strip().endswith("/") and not line.startswith("#")]
+    missing = [f for f in ignored if f"{f}/*" not in excluded and f"**/{f}/*" not in excluded
+               and f not in ("__pycache__", "*.egg-info")]
+    assert not missing, f"add these to exclude_patterns in _config.yml: {[f + '/*' for f in missing]}"
+
+
 def test_every_toc_entry_has_a_page(book):
     missing = [f for f in toc_files() if not (book.html / f"{f}.html").exists()]
     assert not missing, f"pages missing from the site: {missing}"

@@ -7,11 +7,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def values(chapter_values):
-    return chapter_values("activations")
-
-
 def test_stack_of_linear_layers_equals_one_linear_layer(values):
     assert values["activations_linear_stack_max_diff"] < 1e-10
 

@@ -7,11 +7,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def values(chapter_values):
-    return chapter_values("backprop")
-
-
 def test_hand_computed_neuron_gradients_match_numerical_and_autograd(values):
     assert values["backprop_neuron_numerical_diff"] < 1e-8
     assert values["backprop_neuron_autograd_diff"] < 1e-12

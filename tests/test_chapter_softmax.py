@@ -7,11 +7,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def values(chapter_values):
-    return chapter_values("softmax")
-
-
 def test_logit_is_the_inverse_of_sigmoid(values):
     assert values["softmax_logit_roundtrip_max_diff"] < 1e-12
 

@@ -7,11 +7,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def values(chapter_values):
-    return chapter_values("training")
-
-
 def test_momentum_and_adam_formulas_match_torch_optim(values):
     assert values["training_momentum_formula_max_diff"] < 1e-12
     assert values["training_adam_formula_max_diff"] < 1e-12
