@@ -24,3 +24,11 @@ from anncourse.nbgrader_plugins import RejectTampering  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       RejectTampering, CheckCellMetadata]
+
+# Feedback: the reasons a test failed, never the hidden tests (they hold the reference solutions).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from anncourse.nbgrader_plugins import FeedbackWithoutHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackWithoutHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,4 +1,4 @@
-"""nbgrader preprocessors the course adds to autograding (configured in ``nbgrader_config.py``).
+"""nbgrader preprocessors the course adds to autograding and feedback (configured in ``nbgrader_config.py``).
 
 ``RejectTampering`` runs while nbgrader sanitizes a submission, before any student code executes.
 A notebook whose answers reach for the machinery that grading relies on (the IPython shell, the
@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from nbgrader.utils import is_solution
 from traitlets import List, Unicode
 
@@ -135,3 +135,20 @@ class RejectTampering(NbGraderPreprocessor):
         for cell in answers:
             cell.source = f"raise RuntimeError({message!r})"
         return nb, resources
+
+
+class FeedbackWithoutHiddenTests(ClearHiddenTests):
+    """For ``nbgrader generate_feedback``: the student sees why a test failed, not the hidden tests.
+
+    nbgrader puts the hidden tests back before grading and leaves them in the feedback, and they hold
+    the reference solutions. This removes them from every cell and shortens a test cell's error to its
+    message (the traceback would quote the hidden lines); errors raised in answer cells keep theirs.
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "code" and not is_solution(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    output["traceback"] = [f"{output['ename']}: {output['evalue']}"]
+        return cell, resources

@@ -15,6 +15,7 @@ answer, and not calling one, keeps its full marks.
 from __future__ import annotations
 
 import ast
+import html
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from anncourse.course import SOLUTIONS, PartGrade, autograde, notebook_name, student_submission
+from anncourse.course import SOLUTIONS, PartGrade, autograde, notebook_name, run_nbgrader, student_submission
 from anncourse.nbgrader_plugins import grading_names, hidden_names, tampering_reasons
 
 SWALLOW_ERRORS = "\nget_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: None)\n"
@@ -174,10 +175,17 @@ class Graded:
     grades: dict[str, dict[str, PartGrade]]
     course: Path
 
-    def feedback(self, student: str) -> str:
-        """The autograded notebook of ``student``, as text."""
+    def autograded(self, student: str) -> nbformat.NotebookNode:
+        """The notebook of ``student`` as nbgrader ran it, outputs included."""
         name = notebook_name(self.catalogue.assignment)
-        return (self.course / "autograded" / student / self.catalogue.assignment / name).read_text()
+        return nbformat.read(self.course / "autograded" / student / self.catalogue.assignment / name, as_version=4)
+
+    def feedback(self, student: str) -> str:
+        """The text a student reads in the HTML feedback that ``nbgrader generate_feedback`` writes."""
+        assignment = self.catalogue.assignment
+        run_nbgrader(self.course, "generate_feedback", assignment, "--student", student)
+        page = self.course / "feedback" / student / assignment / notebook_name(assignment).replace(".ipynb", ".html")
+        return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
 
 
 def grading_proof(catalogue: Catalogue) -> type:
@@ -272,12 +280,31 @@ def grading_proof(catalogue: Catalogue) -> type:
         def test_answers_that_silence_errors_score_zero_with_the_reason_in_the_feedback(self, graded):
             assert total(graded.grades["swallows-errors"])[0] == 0
             feedback = graded.feedback("swallows-errors")
-            assert "Grading refused" in feedback and "get_ipython" in feedback
+            assert "Grading refused" in feedback and "get_ipython" in feedback, "the reason is not in the feedback"
 
         @pytest.mark.slow
         def test_answers_that_redefine_a_grading_check_score_zero(self, graded):
             assert total(graded.grades["redefines-a-check"])[0] == 0
-            assert "expect_close" in graded.feedback("redefines-a-check")
+            assert "expect_close" in str(graded.autograded("redefines-a-check").cells)
+
+        @pytest.mark.slow
+        def test_feedback_gives_the_reasons_but_never_the_hidden_tests(self, graded):
+            student = "round-00"
+            feedback = graded.feedback(student)
+            reasons = [output.evalue.splitlines()[0][:80] for cell in graded.autograded(student).cells
+                       if cell.cell_type == "code" for output in cell.get("outputs", [])
+                       if output.output_type == "error" and output.evalue]
+            assert reasons, f"no test of {student} failed"
+            assert all(reason in feedback for reason in reasons), "a failing test's message is missing from the feedback"
+            release = student_submission(catalogue.assignment, blank=True)
+            shown = {line for source in [*catalogue.parts.values(), *(c.source for c in release.cells)]
+                     for line in source.splitlines()}
+            hidden = {line.strip() for cell in catalogue.notebook.cells if cell.cell_type == "code"
+                      for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S)
+                      for line in block.splitlines() if len(line.strip()) >= 30}
+            hidden -= {line.strip() for line in shown}
+            leaked = sorted(line for line in hidden if line in feedback)
+            assert hidden and not leaked, f"the feedback shows hidden tests: {leaked[:5]}"
 
     GradingProof.__name__ = GradingProof.__qualname__ = f"GradingProof_{catalogue.assignment}"
     return GradingProof
