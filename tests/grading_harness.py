@@ -296,13 +296,14 @@ def grading_proof(catalogue: Catalogue) -> type:
                        if output.output_type == "error" and output.evalue]
             assert reasons, f"no test of {student} failed"
             assert all(reason in feedback for reason in reasons), "a failing test's message is missing from the feedback"
+            # What the student wrote and the release shows may be shown again.
             release = student_submission(catalogue.assignment, blank=True)
-            shown = {line for source in [*catalogue.parts.values(), *(c.source for c in release.cells)]
-                     for line in source.splitlines()}
+            answers = [c for c in graded.autograded(student).cells if c.metadata.get("nbgrader", {}).get("solution")]
+            shown = {line.strip() for cell in [*release.cells, *answers] for line in cell.source.splitlines()}
             hidden = {line.strip() for cell in catalogue.notebook.cells if cell.cell_type == "code"
                       for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S)
                       for line in block.splitlines() if len(line.strip()) >= 30}
-            hidden -= {line.strip() for line in shown}
+            hidden -= shown
             leaked = sorted(line for line in hidden if line in feedback)
             assert hidden and not leaked, f"the feedback shows hidden tests: {leaked[:5]}"
 

@@ -57,6 +57,14 @@ def test_chapter_is_executed_without_errors(book, chapter):
         assert (book.html / Path(chapter).parent / image).resolve().exists(), f"{chapter}: broken image {image}"
 
 
+@pytest.mark.parametrize("chapter", [f for f in toc_files() if f.startswith("chapters/")])
+def test_every_figure_has_alt_text_and_a_caption(book, chapter):
+    page = (book.html / f"{chapter}.html").read_text()
+    images = re.findall(r"<img[^>]*>", page)
+    assert all(re.search(r'alt="[^"]{10,}"', tag) for tag in images), f"{chapter}: a figure has no alt text"
+    assert page.count("<figcaption") == len(images), f"{chapter}: {len(images)} figures, {page.count('<figcaption')} captions"
+
+
 def test_perceptron_chapter_has_its_figures_with_alt_text(book):
     page = (book.html / "chapters/perceptron.html").read_text()
     images = re.findall(r"<img[^>]*>", page)

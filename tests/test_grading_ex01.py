@@ -1,9 +1,12 @@
 """ex01_perceptron: the catalogue of wrong answers (and other correct ones) that proves its grader;
 the tests themselves are in ``grading_harness.grading_proof``."""
 
+import csv
+
 import pytest
 
-from grading_harness import Catalogue, grading_proof
+from anncourse.course import run_nbgrader
+from grading_harness import Catalogue, grading_proof, total
 
 ASSIGNMENT = "ex01_perceptron"
 
@@ -134,3 +137,13 @@ class TestGrading(grading_proof(CATALOGUE)):
         parts = graded.grades["wrong-step-only"]
         assert parts["test_step"].score == 0
         assert parts["test_tlu_predict"].score == parts["test_tlu_predict"].max_score
+
+    @pytest.mark.slow
+    def test_grades_export_to_csv_with_every_submission(self, graded):
+        run_nbgrader(graded.course, "export")
+        with open(graded.course / "grades.csv", newline="") as table:
+            rows = {row["student_id"]: row for row in csv.DictReader(table) if row["assignment"] == ASSIGNMENT}
+        assert set(rows) == set(graded.grades), "every submission, broken ones included, has a row"
+        for student, parts in graded.grades.items():
+            assert float(rows[student]["raw_score"]) == total(parts)[0], student
+        assert float(rows["reference"]["max_score"]) == 11, "9 points graded automatically and 2 by hand"
