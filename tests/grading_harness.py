@@ -122,19 +122,23 @@ class Catalogue:
         affected = {p for p in self.parts if p in wrong_parts or self.reaches[p] & set(wrong_parts)}
         return {f"test_{p}" for p in affected} | self.pipeline_cells
 
-    def tampers(self, part: str, source: str) -> bool:
-        """Whether the answer would be refused as a whole (such an answer is graded alone)."""
+    @cached_property
+    def _grading_names(self) -> tuple[set[str], set[str]]:
         tests = [c.source for c in self.notebook.cells if c.cell_type == "code"
                  and not c.metadata.get("nbgrader", {}).get("solution")]
-        return bool(tampering_reasons(answer(source), protected=grading_names(tests),
-                                      judged_per_part=hidden_names(tests)))
+        return grading_names(tests), hidden_names(tests)
+
+    def tampers(self, source: str) -> bool:
+        """Whether the answer would be refused as a whole (such an answer is graded alone)."""
+        protected, hidden = self._grading_names
+        return bool(tampering_reasons(answer(source), protected=protected, judged_per_part=hidden))
 
     @cached_property
     def rounds(self) -> list[dict[str, str]]:
         """Wrong answers grouped into submissions, ``[{part: mistake}]``: never two parts where one
         reaches the other, never an answer that tampers with anything else."""
-        pending = {p: [m for m, s in mistakes.items() if not self.tampers(p, s)] for p, mistakes in self.wrong.items()}
-        rounds = [{p: m} for p, mistakes in self.wrong.items() for m, s in mistakes.items() if self.tampers(p, s)]
+        pending = {p: [m for m, s in mistakes.items() if not self.tampers(s)] for p, mistakes in self.wrong.items()}
+        rounds = [{p: m} for p, mistakes in self.wrong.items() for m, s in mistakes.items() if self.tampers(s)]
         while any(pending.values()):
             chosen: dict[str, str] = {}
             for part in sorted(pending, key=lambda p: -len(pending[p])):
@@ -304,7 +308,7 @@ def grading_proof(catalogue: Catalogue) -> type:
                       for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", cell.source, re.S)
                       for line in block.splitlines() if len(line.strip()) >= 30}
             hidden -= shown
-            leaked = sorted(line for line in hidden if line in feedback)
+            leaked = sorted(hidden & {line.strip() for line in feedback.splitlines()})
             assert hidden and not leaked, f"the feedback shows hidden tests: {leaked[:5]}"
 
     GradingProof.__name__ = GradingProof.__qualname__ = f"GradingProof_{catalogue.assignment}"
