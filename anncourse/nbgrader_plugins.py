@@ -37,7 +37,7 @@ FORBIDDEN_MODULES = ["builtins", "inspect", "gc", "ctypes", "importlib", "IPytho
 
 def grading_names(test_sources: list[str]) -> set[str]:
     """Names an answer must neither use nor rebind: the checks of ``anncourse.grading`` and every
-    private (``_``) name that the hidden tests define at top level, such as ``_reference_step``."""
+    private (``_``) name that the hidden tests define at top level, such as ``_grader_reference_step``."""
     from anncourse import grading
 
     checks = {n for n in vars(grading) if not n.startswith("_") and callable(getattr(grading, n))}
@@ -45,7 +45,7 @@ def grading_names(test_sources: list[str]) -> set[str]:
 
 
 def hidden_names(test_sources: list[str]) -> set[str]:
-    """The private (``_``) names that the hidden tests define at top level, such as ``_reference``."""
+    """The private (``_``) names that the hidden tests define at top level, such as ``_grader_reference``."""
     names = set()
     for source in test_sources:
         for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", source, re.S):

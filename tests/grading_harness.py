@@ -123,14 +123,15 @@ class Catalogue:
         return {f"test_{p}" for p in affected} | self.pipeline_cells
 
     @cached_property
-    def _grading_names(self) -> tuple[set[str], set[str]]:
+    def grader_names(self) -> tuple[set[str], set[str]]:
+        """The names answers may not touch, and among them those the hidden tests define."""
         tests = [c.source for c in self.notebook.cells if c.cell_type == "code"
                  and not c.metadata.get("nbgrader", {}).get("solution")]
         return grading_names(tests), hidden_names(tests)
 
     def tampers(self, source: str) -> bool:
         """Whether the answer would be refused as a whole (such an answer is graded alone)."""
-        protected, hidden = self._grading_names
+        protected, hidden = self.grader_names
         return bool(tampering_reasons(answer(source), protected=protected, judged_per_part=hidden))
 
     @cached_property
@@ -213,6 +214,14 @@ def grading_proof(catalogue: Catalogue) -> type:
             for chosen in catalogue.rounds:
                 for part in chosen:
                     assert not catalogue.reaches[part] & set(chosen), f"{part} calls another wrong part of {chosen}"
+
+        def test_hidden_names_cannot_clash_with_a_students_own_helpers(self):
+            """An answer that defines a hidden name is refused (it could replace a grader's helper), so
+            the hidden tests use a prefix no student writes: a student's own `_softmax` stays allowed."""
+            hidden = catalogue.grader_names[1]
+            assert hidden, "no hidden names found"
+            assert all(name.startswith("_grader_") for name in hidden), sorted(
+                name for name in hidden if not name.startswith("_grader_"))
 
         def test_tests_use_only_their_own_hidden_helpers_or_the_set_up(self):
             """A helper defined after a visible assert is not defined when that assert fails: every

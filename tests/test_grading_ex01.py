@@ -44,7 +44,7 @@ WRONG = {
         """,
         "calls the hidden reference": """
             def tlu_predict(X, w, b):
-                return _reference.tlu_predict(X, w, b)
+                return _grader_reference.tlu_predict(X, w, b)
         """,
     },
     "perceptron_epoch": {

@@ -65,7 +65,7 @@ WRONG = {
         """,
         "calls the hidden reference": """
             def dense_backward(dZ, X, W):
-                return _reference.dense_backward(dZ, X, W)
+                return _grader_reference.dense_backward(dZ, X, W)
         """,
         "hands the work to torch autograd": """
             def dense_backward(dZ, X, W):

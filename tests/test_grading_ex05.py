@@ -69,7 +69,7 @@ WRONG = {
         """,
         "calls the hidden reference": """
             def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                return _reference.build_mlp(n_inputs, hidden, n_classes, activation)
+                return _grader_reference.build_mlp(n_inputs, hidden, n_classes, activation)
         """,
     },
     "compile_for_logits": {

@@ -132,7 +132,7 @@ WRONG = {
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
-                    self.inner = _reference.MLP(n_inputs, hidden, n_classes)
+                    self.inner = _grader_reference.MLP(n_inputs, hidden, n_classes)
 
                 def forward(self, x):
                     return self.inner(x)

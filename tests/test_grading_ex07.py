@@ -187,7 +187,7 @@ WRONG = {
         "calls the hidden reference": """
             def train_with_early_stopping(model, train_loader, val_loader, optimizer, loss_fn, device,
                                           patience=3, max_epochs=50):
-                return _reference.train_with_early_stopping(model, train_loader, val_loader, optimizer,
+                return _grader_reference.train_with_early_stopping(model, train_loader, val_loader, optimizer,
                                                             loss_fn, device, patience, max_epochs)
         """,
     },
