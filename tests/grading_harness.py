@@ -72,10 +72,14 @@ class Catalogue:
     def notebook(self) -> nbformat.NotebookNode:
         return nbformat.read(SOLUTIONS / self.assignment / notebook_name(self.assignment), as_version=4)
 
-    def _cells(self, solution: bool, cell_type: str = "code") -> dict[str, str]:
-        return {c.metadata["nbgrader"]["grade_id"]: c.source for c in self.notebook.cells
-                if c.cell_type == cell_type and bool(c.metadata.get("nbgrader", {}).get("solution")) == solution
-                and (solution or c.metadata["nbgrader"].get("grade"))}
+    def _cells(self, solution: bool) -> dict[str, str]:
+        """Code cells by grade_id: the answer cells, or else the graded test cells."""
+        cells = {}
+        for cell in self.notebook.cells:
+            marks = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and bool(marks.get("solution")) == solution and (solution or marks.get("grade")):
+                cells[marks["grade_id"]] = cell.source
+        return cells
 
     @cached_property
     def parts(self) -> dict[str, str]:
@@ -148,9 +152,13 @@ class Catalogue:
             rounds.append(chosen)
         return rounds
 
+    @staticmethod
+    def round_id(number: int) -> str:
+        return f"round-{number:02d}"
+
     def round_of(self, part: str, mistake: str) -> str:
         (number,) = [i for i, r in enumerate(self.rounds) if r.get(part) == mistake]
-        return f"round-{number:02d}"
+        return self.round_id(number)
 
     def submissions(self) -> dict:
         first = next(iter(self.parts))
@@ -167,7 +175,7 @@ class Catalogue:
             submissions["alternatives"] = student_submission(
                 self.assignment, {p: answer(s) for p, s in self.alternatives.items()})
         for i, chosen in enumerate(self.rounds):
-            submissions[f"round-{i:02d}"] = student_submission(
+            submissions[self.round_id(i)] = student_submission(
                 self.assignment, {p: answer(self.wrong[p][m]) for p, m in chosen.items()})
         for student, answers in self.extra.items():
             submissions[student] = student_submission(self.assignment, {p: answer(s) for p, s in answers.items()})
@@ -274,7 +282,7 @@ def grading_proof(catalogue: Catalogue) -> type:
             leaks = {}
             for number, chosen in enumerate(catalogue.rounds):
                 spared = set(catalogue.test_cells) - catalogue.may_lose(chosen)
-                lost = lost_points(graded.grades[f"round-{number:02d}"], spared)
+                lost = lost_points(graded.grades[catalogue.round_id(number)], spared)
                 if lost:
                     leaks[f"wrong {sorted(chosen.items())}"] = lost
             assert not leaks, f"wrong answers cost points in parts that do not use them: {leaks}"
@@ -302,7 +310,7 @@ def grading_proof(catalogue: Catalogue) -> type:
 
         @pytest.mark.slow
         def test_feedback_gives_the_reasons_but_never_the_hidden_tests(self, graded):
-            student = "round-00"
+            student = catalogue.round_id(0)
             feedback = graded.feedback(student)
             reasons = [output.evalue.splitlines()[0][:80] for cell in graded.autograded(student).cells
                        if cell.cell_type == "code" for output in cell.get("outputs", [])
