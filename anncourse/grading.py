@@ -210,3 +210,44 @@ def assert_genuine_numpy() -> None:
             raise AssertionError(f"numpy.{name} was replaced by code in the notebook; grading cannot trust it.")
     if builtins.isinstance.__module__ != "builtins":
         raise AssertionError("builtins were replaced by code in the notebook; grading cannot trust them.")
+
+
+def hypothesis_outside_the_submission() -> None:
+    """Hypothesis caches examples in ./.hypothesis by default: keep them out of the graded folder."""
+    import tempfile
+
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "anncourse-hypothesis"))
+
+
+def torch_float64(array: Any, requires_grad: bool = False):
+    """``array`` as a float64 PyTorch tensor, for comparing with autograd at full precision."""
+    import torch
+
+    return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+def refuse_reference(answer: Any, name: str, prefix: str = "_grader_reference") -> None:
+    """Fail when ``answer`` (or a notebook function or class it names) uses the hidden reference,
+    i.e. a global whose name starts with ``prefix``. For framework parts, where ``call_numpy_only``
+    does not apply."""
+    seen: set[int] = set()
+
+    def uses_reference(value: Any) -> bool:
+        if id(value) in seen or getattr(value, "__module__", None) != "__main__":
+            return False
+        seen.add(id(value))
+        if isinstance(value, type):
+            return any(uses_reference(getattr(member, "__func__", member)) for member in vars(value).values())
+        if not isinstance(value, FunctionType):
+            return False
+        codes = [value.__code__]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+            for word in code.co_names + code.co_freevars:
+                if word.startswith(prefix) or uses_reference(value.__globals__.get(word)):
+                    return True
+        return False
+
+    assert not uses_reference(answer), (f"{name} uses the instructor's reference solution; it earns "
+                                        f"no points until it is your own code.")

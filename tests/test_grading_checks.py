@@ -1,11 +1,14 @@
 """The checks that hidden tests share: strict, and with messages a student can act on."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
 from scipy.special import expit
 
-from anncourse.grading import (arguments_unchanged, call_numpy_only, expect_close, expect_equal)
+from anncourse.grading import (arguments_unchanged, call_numpy_only, expect_close, expect_equal,
+                               hypothesis_outside_the_submission, refuse_reference, torch_float64)
 
 
 def test_expect_close_names_a_known_mistake():
@@ -77,3 +80,27 @@ def test_numpy_only_catches_the_reference_solution():
 
     with pytest.raises(AssertionError, match="reference solution"):
         call_numpy_only(student, np.ones(2), forbidden=[reference])
+
+
+def test_refuse_reference_finds_the_reference_through_helpers_and_methods():
+    notebook = {"__name__": "__main__", "_grader_reference": object()}
+    exec("def helper(x):\n    return _grader_reference.f(x)\n"
+         "def answer(x):\n    return helper(x)\n"
+         "class Model:\n    def forward(self, x):\n        return [helper(v) for v in x]\n"
+         "def honest(x):\n    return x + 1\n", notebook)
+    for name in ("answer", "Model"):
+        with pytest.raises(AssertionError, match="reference solution"):
+            refuse_reference(notebook[name], name)
+    refuse_reference(notebook["honest"], "honest")
+
+
+def test_torch_float64_gives_a_float64_tensor():
+    tensor = torch_float64(np.ones(3, dtype=np.float32), requires_grad=True)
+    assert str(tensor.dtype) == "torch.float64" and tensor.requires_grad
+
+
+def test_hypothesis_examples_are_kept_out_of_the_submission(monkeypatch, tmp_path):
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    hypothesis_outside_the_submission()
+    assert not os.environ["HYPOTHESIS_STORAGE_DIRECTORY"].startswith(str(tmp_path))
