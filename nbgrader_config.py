@@ -13,17 +13,28 @@ c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.course_id = "ann-course"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
-# Autograding: every cell has a time limit, and a timed-out cell is interrupted, not the batch.
-c.Execute.timeout = 60
-c.Execute.interrupt_on_timeout = True
+# Autograding, also through plain `nbgrader autograde`: the submission is rebuilt on the source notebook,
+# its code runs in a bubblewrap sandbox, and the hidden tests judge it from outside (anncourse.verdict).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,  # noqa: E402
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-# Before any student code runs, refuse answers that reach for the grading machinery (see the module).
-from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
+from anncourse.nbgrader_plugins import RebuildFromSource, SandboxedExecute  # noqa: E402
 
-from anncourse.nbgrader_plugins import RejectTampering  # noqa: E402
-
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-                                      RejectTampering, CheckCellMetadata]
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RebuildFromSource,
+                                      OverwriteCells, CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [SandboxedExecute, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+c.SandboxedExecute.cell_timeout = 60
+c.SandboxedExecute.notebook_timeout = 600
+c.SandboxedExecute.memory_limit = 3 * 2**30
+# What each assignment's sandbox may import besides NumPy (everything else is hidden from it).
+c.SandboxedExecute.libraries = {
+    "ex05_keras": ["tensorflow", "keras", "sklearn", "scipy"],
+    "ex06_pytorch": ["torch", "sklearn", "scipy"],
+    "ex07_optimizers": ["torch", "sklearn", "scipy"],
+}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {("language_info", "name"), ("anncourse_grading",)}
 
 # Feedback: the reasons a test failed, never the hidden tests (they hold the reference solutions).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402

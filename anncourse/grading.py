@@ -1,9 +1,9 @@
 """Checks that the hidden tests of the exercise notebooks share.
 
-These run on the instructor's machine, inside the student's kernel, during ``nbgrader autograde``.
-Nothing here is secret (the reference solutions live only in the hidden tests), but everything here
-is strict: every failure says what was called, what was expected and what came back, and names a
-known mistake when the result matches one.
+They run in the grading process (:mod:`anncourse.verdict`), never in the student's sandbox: the
+student's functions reach them as proxies that run in the sandbox and return plain data. Everything
+here is strict: every failure says what was called, what was expected and what came back, and names
+a known mistake when the result matches one.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def expect_equal(got: Any, expected: Any, call: str, mistakes: Mapping[str, Any]
 
 @contextmanager
 def arguments_unchanged(call: str, *arguments: Any):
-    """Fail if the code inside the block changes any of ``arguments`` in place."""
+    """Fail if the code inside the block changes any of ``arguments`` in place (a student's function
+    in the sandbox changes them there, and the grader's copies follow)."""
     before = [copy.deepcopy(a) for a in arguments]
     yield
     for position, (old, new) in enumerate(zip(before, arguments)):
@@ -173,6 +174,11 @@ def call_numpy_only(fn: Callable, *args, forbidden: Iterable[Callable] = (), nam
     sees through any spelling of the call.
     """
     name = name or getattr(fn, "__name__", "your function")
+    from anncourse.verdict import Remote, numpy_only
+
+    if isinstance(fn, Remote):  # the student's function: the sandbox traces the call and reports
+        with numpy_only(name):
+            return fn(*args, **kwargs)
     roots = set(FRAMEWORKS)
     forbidden_codes = {f.__code__ for f in forbidden}
     caught: list[str] = sorted(referenced_frameworks(fn, roots))
@@ -229,7 +235,11 @@ def torch_float64(array: Any, requires_grad: bool = False):
 def refuse_reference(answer: Any, name: str, prefix: str = "_grader_reference") -> None:
     """Fail when ``answer`` (or a notebook function or class it names) uses the hidden reference,
     i.e. a global whose name starts with ``prefix``. For framework parts, where ``call_numpy_only``
-    does not apply."""
+    does not apply. A student's answer in the sandbox cannot reach the reference at all."""
+    from anncourse.verdict import Remote
+
+    if isinstance(answer, Remote):
+        return
     seen: set[int] = set()
 
     def uses_reference(value: Any) -> bool:

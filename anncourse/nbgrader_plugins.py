@@ -1,140 +1,205 @@
 """nbgrader preprocessors the course adds to autograding and feedback (configured in ``nbgrader_config.py``).
 
-``RejectTampering`` runs while nbgrader sanitizes a submission, before any student code executes.
-A notebook whose answers reach for the machinery that grading relies on (the IPython shell, the
-interpreter's hooks, stack frames, files such as the notebook holding the hidden tests) could make a
-failing test look like a passing one. Such a submission is not run: each of its answer cells is
-replaced by an error that states the reason, so it scores zero, the reason shows in the feedback,
-and the rest of the batch goes on.
+Autograding (``nbgrader autograde`` with this course's configuration, or ``anncourse-grade``):
 
-An answer that only *calls* the hidden reference solution cheats on its own part, not on the grader:
-that one answer cell is replaced by such an error, and the other parts are graded as usual.
+- ``RebuildFromSource`` (sanitize) gives a submission the structure of the course's source notebook:
+  every test and set-up cell as the instructor wrote it (also where the student deleted, edited,
+  duplicated or re-typed it), every answer cell with the student's text, cells the student added kept
+  in place without grading metadata. Points, grade ids and schema versions come from the source, so
+  a forged graded cell or a pasted cell of another notebook changes nothing and stops nothing.
+- ``SandboxedExecute`` (instead of nbgrader's ``Execute``) grades the notebook with
+  :mod:`anncourse.verdict` in a separate process: the student's code runs in a bubblewrap sandbox,
+  the hidden tests run outside it and decide every part.
+
+Feedback: ``FeedbackWithoutHiddenTests`` removes the hidden tests and escapes what students wrote.
 """
 
 from __future__ import annotations
 
-import ast
-import re
+import copy
+import html
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
+import nbformat
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from nbgrader.utils import is_solution
-from traitlets import List, Unicode
-
-# Names no exercise needs and that can reach the grader: the shell, hooks, frames, files, eval.
-FORBIDDEN_NAMES = ["get_ipython", "exec", "eval", "compile", "__import__", "open", "globals",
-                   "breakpoint", "__builtins__", "memoryview"]
-FORBIDDEN_ATTRIBUTES = ["set_custom_exc", "showtraceback", "_showtraceback", "showsyntaxerror",
-                        "setprofile", "settrace", "excepthook", "displayhook", "ast_transformers",
-                        "input_transformers_post", "input_transformers_cleanup", "events", "_getframe",
-                        "f_back", "f_globals", "f_locals", "gi_frame", "tb_frame", "get_objects",
-                        "get_referrers", "currentframe", "__globals__", "__code__", "__closure__",
-                        "__builtins__", "__subclasses__", "stdout", "stderr"]
-FORBIDDEN_MODULES = ["builtins", "inspect", "gc", "ctypes", "importlib", "IPython", "ipykernel",
-                     "nbformat", "nbgrader", "nbclient", "anncourse", "os", "sys", "subprocess", "shutil",
-                     "pathlib", "io", "pickle", "marshal", "socket", "threading", "multiprocessing",
-                     "signal", "atexit", "traceback", "types", "unittest", "pytest"]
+from traitlets import Bool, Dict, Float, Integer
 
 
-def grading_names(test_sources: list[str]) -> set[str]:
-    """Names an answer must neither use nor rebind: the checks of ``anncourse.grading`` and every
-    private (``_``) name that the hidden tests define at top level, such as ``_grader_reference_step``."""
-    from anncourse import grading
-
-    checks = {n for n in vars(grading) if not n.startswith("_") and callable(getattr(grading, n))}
-    return checks | hidden_names(test_sources)
+def _grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def hidden_names(test_sources: list[str]) -> set[str]:
-    """The private (``_``) names that the hidden tests define at top level, such as ``_grader_reference``."""
-    names = set()
-    for source in test_sources:
-        for region in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", source, re.S):
-            try:
-                tree = ast.parse(region)
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                for target in ast.walk(node) if isinstance(node, (ast.Assign, ast.AnnAssign)) else [node]:
-                    bound = getattr(target, "name", None) or getattr(target, "id", None)
-                    if isinstance(bound, str) and bound.startswith("_"):
-                        names.add(bound)
-    return names
+def rebuild_from_source(source: nbformat.NotebookNode, submitted: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """``source``'s cells in order, answers taken from ``submitted``, the student's extra cells kept.
 
-
-def tampering_reasons(source: str, names=FORBIDDEN_NAMES, attributes=FORBIDDEN_ATTRIBUTES,
-                      modules=FORBIDDEN_MODULES, protected: set[str] = frozenset(),
-                      judged_per_part: set[str] = frozenset()) -> list[str]:
-    """What in ``source`` reaches the grading machinery, as ``"`name` on line N"``; [] if nothing.
-
-    ``protected`` names (see :func:`grading_names`) may not be used, defined or imported under;
-    reading one of ``judged_per_part`` is left to :func:`hidden_reference_uses`.
-    Code that does not parse is not judged here: it fails on its own when it runs.
+    An answer cell takes the first submitted cell with its grade id and the same cell type; one the
+    student deleted is left empty (it earns what a blank answer earns). A submitted cell whose grade id
+    the source does not know, or that repeats one, is the student's own: it keeps its text, loses its
+    grading metadata, and follows the last known cell before it.
     """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    found = []
-    for node in ast.walk(tree):
-        own_name = getattr(node, "name", None) if isinstance(
-            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else getattr(node, "asname", None)
-        if isinstance(own_name, str) and own_name in protected:
-            found.append((getattr(node, "lineno", 0), own_name))
-        if isinstance(node, ast.Name) and (node.id in names or node.id in protected):
-            if not (node.id in judged_per_part and isinstance(node.ctx, ast.Load)):
-                found.append((node.lineno, node.id))
-        elif isinstance(node, ast.Attribute) and node.attr in attributes:
-            found.append((node.lineno, "." + node.attr))
-        elif isinstance(node, ast.Import):
-            found += [(node.lineno, f"import {a.name}") for a in node.names if a.name.split(".")[0] in modules]
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in modules:
-            found.append((node.lineno, f"from {node.module} import ..."))
-    return [f"`{what}` on line {line}" for line, what in sorted(set(found))]
+    known = {_grade_id(c) for c in source.cells if _grade_id(c)}
+    answers: dict[str, nbformat.NotebookNode] = {}
+    extras: dict[str | None, list] = {}
+    anchor = None
+    for cell in submitted.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in known and grade_id not in answers:
+            answers[grade_id] = cell
+            anchor = grade_id
+            continue
+        if cell.get("cell_type") not in ("code", "markdown"):
+            continue
+        extra = nbformat.v4.new_code_cell(cell.get("source", "")) if cell.get("cell_type") == "code" \
+            else nbformat.v4.new_markdown_cell(cell.get("source", ""))
+        extras.setdefault(anchor, []).append(extra)
+    rebuilt = []
+    for index, original in enumerate(source.cells):
+        cell = copy.deepcopy(original)
+        grade_id = _grade_id(cell)
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        if is_solution(cell):
+            student = answers.get(grade_id)
+            same_type = student is not None and student.get("cell_type") == cell.get("cell_type")
+            cell.source = str(student.get("source", "")) if same_type else ""
+        rebuilt.append(cell)
+        if index == 0:
+            rebuilt += extras.get(None, [])
+        rebuilt += extras.get(grade_id, []) if grade_id else []
+    notebook = copy.deepcopy(source)
+    notebook.cells = rebuilt
+    return notebook
 
 
-def hidden_reference_uses(source: str, hidden: set[str]) -> list[str]:
-    """Where ``source`` reads a name of the hidden tests (``hidden``), as ``"`name` on line N"``."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    found = {(node.lineno, node.id) for node in ast.walk(tree)
-             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in hidden}
-    return [f"`{name}` on line {line}" for line, name in sorted(found)]
+def source_notebook(config, resources) -> nbformat.NotebookNode:
+    """The course's source notebook (solutions/) of the notebook being graded."""
+    coursedir = CourseDirectory(config=config)
+    assignment, notebook = resources["nbgrader"]["assignment"], resources["nbgrader"]["notebook"]
+    path = Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{notebook}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: autograding needs the source notebook of {assignment}")
+    return nbformat.read(path, as_version=4)
 
 
-class RejectTampering(NbGraderPreprocessor):
-    """Replace every answer cell of a tampering submission by an error that names the reason, and
-    an answer that calls the hidden reference by an error that costs that part only."""
-
-    extra_allowed_modules = List(Unicode(), default_value=[],
-                                 help="Modules from FORBIDDEN_MODULES that answers may import.").tag(config=True)
+class RebuildFromSource(NbGraderPreprocessor):
+    """Sanitize step: the submission rebuilt on the source notebook (see :func:`rebuild_from_source`)."""
 
     def preprocess(self, nb, resources):
-        modules = [m for m in FORBIDDEN_MODULES if m not in self.extra_allowed_modules]
-        test_sources = [c.source for c in nb.cells if c.cell_type == "code" and not is_solution(c)]
-        protected, hidden = grading_names(test_sources), hidden_names(test_sources)
-        answers = [cell for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)]
-        reasons = []
-        for cell in answers:
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
-            reasons += [f"{r} of cell '{grade_id}'" for r in tampering_reasons(
-                cell.source, modules=modules, protected=protected, judged_per_part=hidden)]
-        if not reasons:
-            for cell in answers:
-                uses = hidden_reference_uses(cell.source, hidden)
-                if uses:
-                    message = ("Grading refused for this part: it uses the hidden reference solution ("
-                               + "; ".join(uses) + "). Write this part yourself; the other parts are graded as usual.")
-                    self.log.warning("%s: %s", resources.get("unique_key", "submission"), message)
-                    cell.source = f"raise RuntimeError({message!r})"
-            return nb, resources
-        message = ("Grading refused: this notebook uses " + "; ".join(reasons[:5]) +
-                   ". Answers may use only the libraries the exercise names; remove these and hand in again.")
-        self.log.warning("%s: %s", resources.get("unique_key", "submission"), message)
-        for cell in answers:
-            cell.source = f"raise RuntimeError({message!r})"
+        return rebuild_from_source(source_notebook(self.config, resources), nb), resources
+
+
+class SandboxedExecute(NbGraderPreprocessor):
+    """Autograde step, in place of nbgrader's ``Execute``: grade in a sandbox, judge outside it."""
+
+    cell_timeout = Float(60, help="Seconds a cell, or one call of a hidden test into the sandbox, may take.").tag(config=True)
+    notebook_timeout = Float(900, help="Seconds the whole notebook may take.").tag(config=True)
+    memory_limit = Integer(3 * 2**30, help="Bytes of memory the sandbox may use.").tag(config=True)
+    processes = Integer(64, help="Processes and threads the sandbox may run.").tag(config=True)
+    libraries = Dict(default_value={}, help=("Per assignment, the packages its sandbox may import besides NumPy, "
+                                             "e.g. {'ex06_pytorch': ['torch', 'sklearn', 'scipy']}.")).tag(config=True)
+    allow_unsandboxed = Bool(False, help=("Grade without the sandbox where bubblewrap cannot start. Student code "
+                                          "then runs as you: use only for submissions you trust.")).tag(config=True)
+
+    def settings(self, resources, unsandboxed: bool):
+        """The grading settings for the notebook that ``resources`` describe."""
+        from anncourse.verdict import Settings, api_names
+
+        assignment = resources["nbgrader"]["assignment"]
+        return Settings(cell_timeout=self.cell_timeout, notebook_timeout=self.notebook_timeout,
+                        memory_bytes=self.memory_limit, processes=self.processes,
+                        libraries=list(self.libraries.get(assignment, [])), unsandboxed=unsandboxed,
+                        api=api_names(source_notebook(self.config, resources)))
+
+    def check_sandbox(self) -> bool:
+        """Whether grading runs unsandboxed (only where the instructor allowed it); raises otherwise."""
+        from anncourse.sandbox import SandboxUnavailable, sandbox_status
+
+        available, why = sandbox_status()
+        if not available and not (self.allow_unsandboxed or os.environ.get("ANNCOURSE_UNSANDBOXED") == "1"):
+            raise SandboxUnavailable(f"The grading sandbox cannot start here: {why}. Install bubblewrap "
+                                     f"(apt-get install bubblewrap) and allow user namespaces, or grade submissions "
+                                     f"you trust with `anncourse-grade --unsandboxed` (nbgrader: "
+                                     f"--SandboxedExecute.allow_unsandboxed=True).")
+        return not available
+
+    def result_for(self, nb, resources) -> dict:
+        """Grade ``nb``: the judge's notebook (with outputs) and its report."""
+        unsandboxed = self.check_sandbox()
+        result = judge(nb, resources.get("metadata", {}).get("path"), self.settings(resources, unsandboxed))
+        result["report"]["unsandboxed"] = unsandboxed
+        return result
+
+    def preprocess(self, nb, resources):
+        result = self.result_for(nb, resources)
+        apply_result(nb, result)
+        report = result["report"]
+        resources["anncourse_grading"] = report
+        unique = resources.get("unique_key", resources["nbgrader"]["assignment"])
+        log = self.log.warning if report.get("status") != "graded" or report.get("unsandboxed") else self.log.info
+        log("%s: %s", unique, json.dumps(report)[:2000])
+        if report.get("status") == "infrastructure":
+            raise RuntimeError(f"grading could not run: {report.get('reason')}")
         return nb, resources
+
+
+class ReplayExecute(SandboxedExecute):
+    """For ``anncourse-grade``'s writer: the outputs a Dask worker computed, instead of grading again.
+
+    ``pending`` maps ``(student, assignment, notebook)`` to the worker's result. A notebook whose
+    cells do not match what the worker graded (the source changed meanwhile) is graded here instead.
+    """
+
+    pending: dict = {}
+
+    def result_for(self, nb, resources) -> dict:
+        info = resources["nbgrader"]
+        result = self.pending.get((info.get("student"), info["assignment"], info["notebook"]))
+        if result is not None and result.get("structure") == structure(nb):
+            return result
+        self.log.warning("%s: not graded by a worker (or graded on other cells): grading it here",
+                         resources.get("unique_key", info["notebook"]))
+        return super().result_for(nb, resources)
+
+
+def structure(nb) -> str:
+    """A fingerprint of a notebook's cells (types, grade ids, sources), to check two copies align."""
+    import hashlib
+
+    cells = [(c.get("cell_type"), c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), c.get("source"))
+             for c in nb["cells"]]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def apply_result(nb, result: dict) -> None:
+    """Copy the judge's outputs into ``nb`` (the same cells, in the same order) and keep its report."""
+    for cell, graded in zip(nb.cells, result["notebook"]["cells"]):
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(o) for o in graded.get("outputs", [])]
+            cell.execution_count = graded.get("execution_count")
+    nb.metadata["anncourse_grading"] = result["report"]
+
+
+def judge(nb, folder, settings) -> dict:
+    """Run :mod:`anncourse.verdict` on ``nb`` in its own process and return its result."""
+    from dataclasses import asdict
+
+    with tempfile.TemporaryDirectory(prefix="anncourse-judge-") as scratch:
+        request, result = Path(scratch) / "request.json", Path(scratch) / "result.json"
+        request.write_text(json.dumps({"notebook": nb, "folder": folder, "settings": asdict(settings)}))
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0",
+                   PYTHONHASHSEED="0", MPLBACKEND="Agg")
+        done = subprocess.run([sys.executable, "-m", "anncourse.verdict", str(request), str(result)], cwd=scratch,
+                              env=env, capture_output=True, text=True, timeout=settings.notebook_timeout + 300)
+        if not result.exists():
+            raise RuntimeError(f"the grading process failed ({done.returncode}): {done.stderr[-3000:]}")
+        return json.loads(result.read_text())
 
 
 class FeedbackWithoutHiddenTests(ClearHiddenTests):
@@ -143,10 +208,13 @@ class FeedbackWithoutHiddenTests(ClearHiddenTests):
     nbgrader puts the hidden tests back before grading and leaves them in the feedback, and they hold
     the reference solutions. This removes them from every cell and shortens a test cell's error to its
     message (the traceback would quote the hidden lines); errors raised in answer cells keep theirs.
+    Markdown a student wrote is escaped, so HTML or a script in it shows as text.
     """
 
     def preprocess_cell(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.cell_type == "markdown" and not cell.metadata.get("nbgrader", {}).get("locked"):
+            cell.source = html.escape(cell.source, quote=False)  # a written answer is text, never markup
         if cell.cell_type == "code" and not is_solution(cell):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":

@@ -13,16 +13,8 @@ def test_parts_that_call_each_other_are_found_through_the_chain():
     assert catalogue.may_lose(["perceptron_fit"]) == {"test_perceptron_fit"}
 
 
-def test_an_answer_that_tampers_is_graded_alone():
-    wrong = {part: dict(mistakes) for part, mistakes in WRONG.items()}
-    wrong["tlu_predict"]["swallows errors"] = """
-        def tlu_predict(X, w, b):
-            return X @ w
-        get_ipython().set_custom_exc((Exception,), print)
-    """
-    catalogue = Catalogue(ASSIGNMENT, wrong)
-    assert catalogue.tampers(wrong["tlu_predict"]["swallows errors"])
-    assert not catalogue.tampers(wrong["tlu_predict"]["calls the hidden reference"]), "that costs its part only"
-    rounds = catalogue.rounds
-    assert {"tlu_predict": "swallows errors"} in rounds
-    assert sum(len(r) for r in rounds) == sum(len(m) for m in wrong.values())
+def test_rounds_never_put_two_parts_that_call_each_other_together():
+    catalogue = Catalogue(ASSIGNMENT, WRONG)
+    for chosen in catalogue.rounds:
+        assert not any(catalogue.reaches[part] & set(chosen) for part in chosen), chosen
+    assert sum(len(r) for r in catalogue.rounds) == sum(len(m) for m in WRONG.values())
