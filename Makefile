@@ -9,7 +9,17 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test release benchmark clean
+.PHONY: book test release benchmark clean system-packages
+
+# Debian packages the tests need: bubblewrap (the grading sandbox) and PostgreSQL (the server
+# gradebook). Installed when missing; without root, the command says what to install.
+system-packages:
+	@if command -v bwrap >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap postgresql >/dev/null; \
+	else \
+	  echo "make test needs Debian's bubblewrap and postgresql: sudo apt-get install bubblewrap postgresql" >&2; exit 1; \
+	fi
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +31,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 book: $(BIN)/.installed
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed system-packages
 	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 # Regenerate exercises/ from solutions/ after editing a source notebook.

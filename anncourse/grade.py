@@ -69,6 +69,8 @@ class Outcome:
     reason: str = ""
     seconds: float = 0.0
     recorded: bool = False
+    graded_in: str = "this run"         # or "an earlier run": unchanged since, so not graded again
+    sandbox: str = ""                   # how the submission was isolated ("UNSANDBOXED ..." if it was not)
 
 
 # Steps 1 and 2: jobs and the grading of one job ---------------------------------------------------
@@ -300,8 +302,9 @@ def record(course: Course, api, assignment: str, student: str, result: dict) -> 
         status = "tampering"
     if not outcome.get("success") and status == "graded":
         status, reasons = "invalid notebook", reasons + [_last_error(outcome.get("log", ""))]
+    how = next((g["report"].get("sandbox", "") for g in notebooks.values() if g.get("report")), "")
     return Outcome(student, status, score, max_score, "; ".join(r for r in reasons if r)[:1000],
-                   float(result.get("seconds", 0.0)), recorded=True)
+                   float(result.get("seconds", 0.0)), recorded=True, sandbox=how)
 
 
 def _last_error(log: str) -> str:
@@ -397,10 +400,12 @@ def main(argv: list[str] | None = None) -> int:
         entry = ledger.get(student)
         if entry and entry.get("key") == key and not args.force:
             if entry.get("recorded") and course.scores(assignment, student)[0] is not None:
-                outcomes.append(Outcome(**{**entry["outcome"], "reason": entry["outcome"]["reason"]}))
+                outcomes.append(Outcome(**{**entry["outcome"], "graded_in": "an earlier run"}))
                 continue
             if "result" in entry:  # graded before the last run stopped, not yet recorded
-                outcomes.append(record_and_keep(course, api, ledger, assignment, student, key, entry["result"]))
+                outcome = record_and_keep(course, api, ledger, assignment, student, key, entry["result"])
+                outcome.graded_in = "an earlier run"
+                outcomes.append(outcome)
                 continue
         jobs.append(Job(assignment, student, key, files, sources, settings))
     if jobs:
@@ -431,10 +436,14 @@ def run_jobs(course: Course, api, ledger: Ledger, jobs: list[Job], args) -> list
                    for job in jobs}
         progress = tqdm(total=len(jobs), unit="submission", disable=args.quiet, file=sys.stderr)
         for future in as_completed(futures):
-            job = futures[future]
+            job = futures.pop(future)  # let results go once recorded: memory stays flat with the class
             try:
                 result = future.result()
-            except Exception as error:  # the job itself failed twice, or its workers died: not a grade
+                broken = [g["report"].get("reason", "") for g in result["notebooks"].values()
+                          if g.get("report", {}).get("status") == "infrastructure"]
+                if broken:
+                    raise RuntimeError("; ".join(broken))
+            except Exception as error:  # the job failed twice, its workers died, or grading could not run: not a grade
                 outcome = Outcome(job.student, "infrastructure", reason=f"{type(error).__name__}: {error}"[:500])
             else:
                 ledger.put(job.student, {"key": job.key, "result": result, "recorded": False})

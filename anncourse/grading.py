@@ -18,10 +18,6 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-# Packages whose code must not run when a part asks for NumPy from scratch.
-FRAMEWORKS = ("torch", "tensorflow", "keras", "sklearn", "scipy", "jax", "anncourse")
-
-
 def _short(value: Any, limit: int = 300) -> str:
     text = np.array2string(value, precision=6, threshold=20) if isinstance(value, np.ndarray) else repr(value)
     return text if len(text) <= limit else text[:limit] + " ..."
@@ -105,117 +101,31 @@ def _dicts_of_arrays_equal(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)
 
 
-def _root_module(obj: Any) -> str:
-    """The top-level package an object comes from: 'torch' for torch.nn.functional.relu."""
-    if isinstance(obj, ModuleType):
-        name = obj.__name__
-    elif isinstance(obj, np.ufunc):  # SciPy's special functions are ufuncs too
-        name = "numpy" if getattr(np, obj.__name__, None) is obj else "scipy"
-    else:
-        name = getattr(obj, "__module__", None)
-        if not isinstance(name, str):  # e.g. a method of a C type: ask its owner's type
-            owner = getattr(obj, "__self__", None)
-            name = type(owner).__module__ if owner is not None else type(obj).__module__
-    return (name or "").split(".")[0]
-
-
-def referenced_frameworks(fn: Callable, roots: Iterable[str] = FRAMEWORKS) -> set[str]:
-    """Frameworks that ``fn``'s code names, directly or through the notebook functions it calls.
-
-    Reads the names in the compiled code (imports inside the function included) and resolves
-    them through the function's globals; catches what a run-time trace cannot see, such as a
-    SciPy ufunc, which executes no Python frame.
-    """
-    roots = set(roots)
-    found: set[str] = set()
-    seen: set[int] = set()
-
-    def visit(function: Callable) -> None:
-        if id(function) in seen or not isinstance(function, FunctionType):
-            return
-        seen.add(id(function))
-        closure = [c.cell_contents for c in function.__closure__ or () if _filled(c)]
-        codes = [function.__code__]
-        while codes:
-            code = codes.pop()
-            codes += [c for c in code.co_consts if isinstance(c, CodeType)]
-            for name in code.co_names + code.co_freevars:
-                found.update({name} & roots)
-                if name in function.__globals__:
-                    _resolve(function.__globals__[name])
-        for value in closure:
-            _resolve(value)
-
-    def _resolve(value: Any) -> None:
-        root = _root_module(value)
-        if root in roots:
-            found.add(root)
-        elif isinstance(value, FunctionType):
-            visit(value)
-
-    visit(fn)
-    return found
-
-
-def _filled(cell) -> bool:
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
-
-
-def call_numpy_only(fn: Callable, *args, forbidden: Iterable[Callable] = (), name: str | None = None, **kwargs):
-    """Call ``fn`` and fail if it hands the work to a framework or to any of ``forbidden``.
+def call_numpy_only(fn: Callable, *args, name: str | None = None, **kwargs):
+    """Call ``fn`` and fail if it hands the work to a framework.
 
     A part that asks for NumPy from scratch earns nothing when PyTorch, TensorFlow, Keras,
-    scikit-learn, SciPy or the course's own helpers do the work. Two checks: the code ``fn`` names
-    (:func:`referenced_frameworks`), and a trace of what actually executes during the call, which
-    sees through any spelling of the call.
+    scikit-learn or SciPy does the work. ``fn`` is the student's function: the sandbox traces what
+    executes during the call (and what its code names), which sees through any spelling of the call.
+    In the NumPy-only assignments those libraries are not installed in the sandbox at all.
     """
-    name = name or getattr(fn, "__name__", "your function")
     from anncourse.verdict import Remote, numpy_only
 
-    if isinstance(fn, Remote):  # the student's function: the sandbox traces the call and reports
+    name = name or getattr(fn, "__name__", "your function")
+    if isinstance(fn, Remote):
         with numpy_only(name):
             return fn(*args, **kwargs)
-    roots = set(FRAMEWORKS)
-    forbidden_codes = {f.__code__ for f in forbidden}
-    caught: list[str] = sorted(referenced_frameworks(fn, roots))
+    from anncourse.sandbox_runner import call_tracing_frameworks  # the sandbox's own tracer, run here
 
-    def profiler(frame, event, arg):
-        if caught:
-            return
-        if event == "call":
-            if frame.f_code in forbidden_codes:
-                caught.append("the instructor's reference solution")
-            elif str(frame.f_globals.get("__name__", "")).split(".")[0] in roots:
-                caught.append(frame.f_globals["__name__"].split(".")[0])
-        elif event == "c_call" and _root_module(arg) in roots:
-            caught.append(_root_module(arg))
-
-    previous = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        result = fn(*args, **kwargs)
-    finally:
-        sys.setprofile(previous)
-    if caught:
-        raise AssertionError(f"{name} uses {caught[0]}: this part asks for NumPy only, written by you. "
-                             f"It earns no points while another library does the work.")
+    result, framework = call_tracing_frameworks(fn, args, kwargs)
+    if framework:
+        raise AssertionError(numpy_only_message(name, framework))
     return result
 
 
-def assert_genuine_numpy() -> None:
-    """Fail if the NumPy functions that grading relies on were replaced by the notebook's code."""
-    numpy_dir = os.path.dirname(os.path.abspath(np.__file__))
-    for name in ("allclose", "array_equal", "asarray", "isfinite", "all"):
-        function = getattr(np, name)
-        code = getattr(function, "__code__", None)
-        if code is not None and not os.path.abspath(code.co_filename).startswith(numpy_dir):
-            raise AssertionError(f"numpy.{name} was replaced by code in the notebook; grading cannot trust it.")
-    if builtins.isinstance.__module__ != "builtins":
-        raise AssertionError("builtins were replaced by code in the notebook; grading cannot trust them.")
+def numpy_only_message(name: str, framework: str) -> str:
+    return (f"{name} uses {framework}: this part asks for NumPy only, written by you. "
+            f"It earns no points while another library does the work.")
 
 
 def hypothesis_outside_the_submission() -> None:
@@ -230,34 +140,3 @@ def torch_float64(array: Any, requires_grad: bool = False):
     import torch
 
     return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
-
-
-def refuse_reference(answer: Any, name: str, prefix: str = "_grader_reference") -> None:
-    """Fail when ``answer`` (or a notebook function or class it names) uses the hidden reference,
-    i.e. a global whose name starts with ``prefix``. For framework parts, where ``call_numpy_only``
-    does not apply. A student's answer in the sandbox cannot reach the reference at all."""
-    from anncourse.verdict import Remote
-
-    if isinstance(answer, Remote):
-        return
-    seen: set[int] = set()
-
-    def uses_reference(value: Any) -> bool:
-        if id(value) in seen or getattr(value, "__module__", None) != "__main__":
-            return False
-        seen.add(id(value))
-        if isinstance(value, type):
-            return any(uses_reference(getattr(member, "__func__", member)) for member in vars(value).values())
-        if not isinstance(value, FunctionType):
-            return False
-        codes = [value.__code__]
-        while codes:
-            code = codes.pop()
-            codes += [c for c in code.co_consts if isinstance(c, CodeType)]
-            for word in code.co_names + code.co_freevars:
-                if word.startswith(prefix) or uses_reference(value.__globals__.get(word)):
-                    return True
-        return False
-
-    assert not uses_reference(answer), (f"{name} uses the instructor's reference solution; it earns "
-                                        f"no points until it is your own code.")

@@ -120,7 +120,8 @@ class Sandbox:
         limits = sandbox.Limits(memory_bytes=settings.memory_bytes, processes=settings.processes,
                                 cpu_seconds=int(settings.notebook_timeout) + 60)
         hidden = [p for p in FRAMEWORK_PACKAGES if p not in settings.libraries]
-        self.box = sandbox.start([sys.executable, "/opt/grader/sandbox_runner.py"], workdir, limits=limits,
+        runner = Path(runner_files() if settings.unsandboxed else "/opt/grader") / "sandbox_runner.py"
+        self.box = sandbox.start([sys.executable, str(runner)], workdir, limits=limits,
                                  hidden_packages=hidden, readonly={"/opt/grader": runner_files()},
                                  unsandboxed=settings.unsandboxed)
         self.how = self.box.how
@@ -160,13 +161,17 @@ class Sandbox:
         how = f"killed by signal {-code}" if code and code < 0 else f"exited with status {code}"
         raise SandboxStopped("crashed", f"the notebook's Python process {how} while {doing}")
 
-    def request(self, message: dict, timeout: float, doing: str, arguments: list | None = None) -> dict:
+    def request(self, message: dict, timeout: float, doing: str, arguments: list | None = None,
+                meanwhile: Callable[[], None] | None = None) -> dict:
         """Send ``message``, serve the callbacks it causes, return the reply. ``arguments`` are the
-        grader's own objects that the call received: what the student changes in them is applied here."""
+        grader's own objects that the call received: what the student changes in them is applied here.
+        ``meanwhile`` runs here while the sandbox works (the set-up cells run on both sides at once)."""
         try:
             plaindata.write_message(self.box.process.stdin, message)
         except (BrokenPipeError, OSError, ValueError):
             self.replies.put(EOFError())
+        if meanwhile is not None:
+            meanwhile()
         while True:
             reply = self._next(timeout, doing)
             self.apply_changes(arguments or [], reply.get("changed", []))
@@ -277,9 +282,9 @@ class Remote:
         reply = sandbox.request(message, sandbox.settings.cell_timeout, f"grading a call of {name}",
                                 arguments=list(args))
         if reply.get("framework"):
-            raise AssertionError(f"{_NUMPY_ONLY.get() or name} uses {str(reply['framework'])[:40]}: this part asks "
-                                 f"for NumPy only, written by you. It earns no points while another library does "
-                                 f"the work.")
+            from anncourse.grading import numpy_only_message
+
+            raise AssertionError(numpy_only_message(_NUMPY_ONLY.get() or name, str(reply["framework"])[:40]))
         if "raised" in reply:
             raise student_exception(reply["raised"] if isinstance(reply["raised"], dict) else {})
         if "error" in reply:
@@ -392,6 +397,7 @@ class Grader:
         self.sandbox: Sandbox | None = None
         self.started = time.monotonic()
         self.how = ""
+        self.started_once = False
         self.answer_names = set(settings.api)
 
     # The sandbox, restarted when it stops ---------------------------------------------------------
@@ -417,7 +423,10 @@ class Grader:
                 return False
             try:
                 self._start()
+                self.started_once = True
             except SandboxStopped as stop:
+                if not self.started_once:  # not the student's doing: this machine cannot run the sandbox
+                    raise RuntimeError(f"the sandbox could not start: {stop.reason}") from None
                 # a cell that was fine before broke on replay: leave it out from now on
                 self.replay = [(i, s) for i, s in self.replay if f"cell {i + 1} " not in stop.reason]
                 self._stopped(stop, index)
@@ -452,7 +461,7 @@ class Grader:
     # Running ------------------------------------------------------------------------------------
 
     def _run_in_sandbox(self, index: int, source: str, replayable: bool, test: bool,
-                        allowed: set[str] = frozenset()) -> list[dict]:
+                        allowed: set[str] = frozenset(), meanwhile: Callable[[], None] | None = None) -> list[dict]:
         if self._time_left() <= 0:
             return [_error_output("TimeoutError", "the notebook ran out of its total time "
                                   f"({self.settings.notebook_timeout:g} s); this cell was not run")]
@@ -460,7 +469,7 @@ class Grader:
             return [_error_output("RuntimeError", "not run: the notebook's Python process stopped too often")]
         try:
             reply = self.sandbox.request({"op": "run", "source": source}, min(self.settings.cell_timeout, self._time_left()),
-                                         f"running cell {index + 1}")
+                                         f"running cell {index + 1}", meanwhile=meanwhile)
         except SandboxStopped as stop:
             self._stopped(stop, index)
             if self._ensure_sandbox(index):
@@ -518,8 +527,13 @@ class Grader:
             if kind == "text":
                 continue
             if kind == "setup":
-                cell["outputs"] = self._run_in_sandbox(index, cell.get("source", ""), replayable=True, test=False)
-                self._run_setup_here(index, cell.get("source", ""))
+                source = cell.get("source", "")
+                ran_here = []
+                cell["outputs"] = self._run_in_sandbox(
+                    index, source, replayable=True, test=False,
+                    meanwhile=lambda: ran_here.append(self._run_setup_here(index, source)))
+                if not ran_here:  # the sandbox could not take the cell: the grader still needs its names
+                    self._run_setup_here(index, source)
             elif kind in ("answer", "student"):
                 cell["outputs"] = self._run_in_sandbox(index, cell.get("source", ""), replayable=True, test=False,
                                                        allowed=self.answer_names)

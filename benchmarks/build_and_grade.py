@@ -5,8 +5,10 @@
 - clean build: a copy of the repository with no _build/ and no .jupyter_cache/, built with execution;
 - unchanged rebuild: the same command again in that copy (execution cache and Sphinx environment warm);
 - rebuild from the cache alone: _build/ removed, .jupyter_cache/ kept;
-- autograde: one submission (the reference) through `nbgrader autograde`, against a bare execution of
-  the same notebook (hidden tests included) with `jupyter nbconvert --execute`, side by side, best of --repeat.
+- autograde: one submission (the reference) through `nbgrader autograde` with the course's configuration
+  (sandboxed: student code in bubblewrap, hidden tests judged outside), against a bare execution of the
+  same notebook (hidden tests included) with `jupyter nbconvert --execute`, side by side, best of --repeat;
+  also the grading itself without nbgrader's own start-up (the judge's report).
 Budgets (DESIGN.md, issue 4): clean <= 300 s, unchanged <= 30 s, autograde <= 1.3x bare and at most
 10 s for a NumPy assignment, 30 s for one that trains with a framework.
 """
@@ -60,7 +62,7 @@ def grading_times(assignment: str, repeat: int) -> None:
         generate_release(course, [assignment])
         bare_notebook = course / "solutions" / assignment / name
         os.environ.update(nbgrader_env())
-        autograde_runs, bare_runs = [], []
+        autograde_runs, bare_runs, judge_runs = [], [], []
         for attempt in range(repeat):
             student = f"student{attempt}"
             folder = course / "submitted" / student / assignment
@@ -69,15 +71,17 @@ def grading_times(assignment: str, repeat: int) -> None:
             start = time.perf_counter()
             run_nbgrader(course, "autograde", assignment, "--create", "--student", student)
             autograde_runs.append(time.perf_counter() - start)
+            graded = nbformat.read(course / "autograded" / student / assignment / name, as_version=4)
+            judge_runs.append(graded.metadata["anncourse_grading"]["seconds"])
 
             # The bare execution a user would run: the same notebook, hidden tests included, one command.
             bare_runs.append(timed([str(Path(sys.executable).parent / "jupyter"), "nbconvert", "--to", "notebook",
                                     "--execute", "--output", str(Path(tmp) / "bare.ipynb"), str(bare_notebook)],
                                    course))
-        autograde, bare = min(autograde_runs), min(bare_runs)
-        print(f"{assignment}: autograde one submission {autograde:5.2f} s, bare execution {bare:5.2f} s, "
+        autograde, bare, judged = min(autograde_runs), min(bare_runs), min(judge_runs)
+        print(f"{assignment}: sandboxed autograde of one submission {autograde:5.2f} s, bare execution {bare:5.2f} s, "
               f"ratio {autograde / bare:4.2f} (budget {30 if assignment in FRAMEWORK_ASSIGNMENTS else 10} s "
-              f"and 1.3x; best of {repeat})")
+              f"and 1.3x; best of {repeat}); of which sandbox and judge {judged:5.2f} s")
 
 
 def main() -> None:

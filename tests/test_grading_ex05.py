@@ -1,7 +1,8 @@
 """ex05_keras: the catalogue of wrong answers (and other correct ones) that proves its grader;
 the tests themselves are in ``grading_harness.grading_proof``."""
 
-from grading_harness import Catalogue, grading_proof
+import pytest
+from grading_harness import Catalogue, grading_proof, lost_points
 
 ASSIGNMENT = "ex05_keras"
 
@@ -253,6 +254,22 @@ ALTERNATIVES = {
 }
 
 
-CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES)
+# Predictions left as Keras tensors (the hidden tests convert them in the sandbox, where they stay).
+AS_KERAS_TENSORS = {
+    "predict_proba": """
+        def predict_proba(model, X):
+            return keras.ops.softmax(model(X), axis=-1)
+    """,
+    "predict_classes": """
+        def predict_classes(model, X):
+            return keras.ops.argmax(model(X), axis=-1)
+    """,
+}
 
-TestGrading = grading_proof(CATALOGUE)
+CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES, extra={"keras-tensors": AS_KERAS_TENSORS})
+
+
+class TestGrading(grading_proof(CATALOGUE)):
+    @pytest.mark.slow
+    def test_predictions_returned_as_keras_tensors_earn_full_marks(self, graded):
+        assert not lost_points(graded.grades["keras-tensors"], CATALOGUE.test_cells)
