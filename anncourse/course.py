@@ -148,9 +148,14 @@ def student_submission(assignment: str, answers: dict[str, str] | None = None, b
     return release
 
 
-def autograde(assignment: str, submissions: dict, workdir: Path) -> dict[str, dict[str, PartGrade]]:
-    """Autograde ``{student_id: notebook}`` with real ``nbgrader autograde`` in a scratch course at ``workdir``.
+def autograde(assignment: str, submissions: dict, workdir: Path, options: list[str] | tuple[str, ...] = (),
+              prepare=None, workers: int | None = None) -> dict[str, dict[str, PartGrade]]:
+    """Autograde ``{student_id: notebook}`` with real ``nbgrader autograde`` in a scratch course at ``workdir``,
+    or with ``anncourse-grade --workers N`` when ``workers`` is given (the same grades, in parallel).
 
+    ``options`` are added to the ``nbgrader autograde`` command line (e.g.
+    ``--SandboxedExecute.cell_timeout=5``); ``prepare(course)`` runs once the course and the
+    submissions are in place, just before grading (to add files to a submission, or take a snapshot).
     Returns the scores per student and graded cell. A student with no entry in the result was not
     graded at all (nbgrader could not read or run the notebook).
     """
@@ -167,7 +172,14 @@ def autograde(assignment: str, submissions: dict, workdir: Path) -> dict[str, di
         else:
             nbformat.write(notebook, folder / name)
     # nbgrader exits non-zero when any one submission fails to process; the others are still graded.
-    log = run_nbgrader(course, "autograde", assignment, "--create", check=False)
+    if prepare is not None:
+        prepare(course)
+    if workers:  # the course's parallel command, which records through nbgrader's own autograde
+        log = subprocess.run([str(Path(sys.executable).parent / "anncourse-grade"), assignment, "--quiet",
+                              "--workers", str(workers), *options], cwd=course, env=nbgrader_env(),
+                             capture_output=True, text=True, timeout=3600)
+    else:
+        log = run_nbgrader(course, "autograde", assignment, "--create", *options, check=False)
     (course / "autograde.log").write_text(log.stdout + log.stderr)
     return read_grades(course, assignment, name.removesuffix(".ipynb"), list(submissions))
 

@@ -195,8 +195,9 @@ class Ledger:
 class Course:
     """The nbgrader course in ``root``: its configuration, and nbgrader's API to record results."""
 
-    def __init__(self, root: Path, db_url: str | None = None, unsandboxed: bool = False):
-        from traitlets.config.loader import PyFileConfigLoader
+    def __init__(self, root: Path, db_url: str | None = None, unsandboxed: bool = False,
+                 overrides: list[str] = ()):
+        from traitlets.config.loader import KVArgParseConfigLoader, PyFileConfigLoader
 
         self.root = root.resolve()
         config_file = self.root / "nbgrader_config.py"
@@ -205,6 +206,8 @@ class Course:
                              f"or pass --course")
         sys.path.insert(0, str(self.root))
         self.config = PyFileConfigLoader(config_file.name, path=str(self.root)).load_config()
+        if overrides:  # nbgrader-style settings on the command line, e.g. --SandboxedExecute.cell_timeout=5
+            self.config.merge(KVArgParseConfigLoader(argv=list(overrides)).load_config())
         self.config.CourseDirectory.root = str(self.root)
         if db_url:
             self.config.CourseDirectory.db_url = db_url
@@ -364,7 +367,12 @@ def parse(argv):
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the sandbox where bubblewrap cannot start (trusted code only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    unknown = [a for a in rest if not (a.startswith("--") and "." in a.split("=")[0])]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.overrides = rest  # nbgrader's --Class.trait=value settings
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parse(argv)
     warnings.filterwarnings("ignore", module="nbgrader")  # SQLAlchemy's notes on nbgrader's own sessions
-    course = Course(args.course, args.db, args.unsandboxed)
+    course = Course(args.course, args.db, args.unsandboxed, args.overrides)
     assignment = args.assignment
     from anncourse.sandbox import sandbox_status
 

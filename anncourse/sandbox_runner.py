@@ -130,7 +130,7 @@ def _changes(kept: list, args: list, sent: set) -> list:
     and of those already sent to the grader during the call (so that it sees them restored)."""
     changed = []
     for position, (old, new) in enumerate(zip(kept, args)):
-        if isinstance(old, (np.ndarray, dict, list)) and (position in sent or not _same(old, new)):
+        if old is not _UNTRACKED and (position in sent or not _same(old, new)):
             sent.add(position)
             try:
                 changed.append([position, plaindata.encode(new)])
@@ -283,11 +283,27 @@ def _same(old, new) -> bool:
         return True  # not comparable: not judged
 
 
+def _is_plain(value, depth: int = 0) -> bool:
+    """Plain data the grader sent (arrays, numbers, strings and containers of them), not objects."""
+    if depth > 8:
+        return False
+    if value is None or isinstance(value, (bool, int, float, str, np.ndarray, np.generic)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(_is_plain(v, depth + 1) for v in value.values())
+    return False
+
+
+_UNTRACKED = object()
+
+
 def _plain_copy(value):
-    try:
-        return copy.deepcopy(value) if isinstance(value, (np.ndarray, dict, list, tuple)) else value
-    except Exception:
-        return value
+    """A copy to compare with after the call; objects (models, loaders) are neither copied nor compared."""
+    if isinstance(value, (np.ndarray, dict, list)) and _is_plain(value):
+        return copy.deepcopy(value)
+    return _UNTRACKED
 
 
 def call(request: dict) -> dict:

@@ -142,12 +142,13 @@ class Sandbox:
                 self.replies.put(problem)
                 return
 
-    def _next(self, timeout: float, doing: str) -> dict:
+    def _next(self, timeout: float, doing: str, budget: float | None = None) -> dict:
         try:
-            message = self.replies.get(timeout=timeout)
+            message = self.replies.get(timeout=max(timeout, 0.001))
         except queue.Empty:
             self.box.kill()
-            raise SandboxStopped("timeout", f"{doing} took longer than {timeout:g} s, so it was stopped") from None
+            raise SandboxStopped("timeout", f"{doing} took longer than {budget or timeout:g} s, so it was "
+                                 f"stopped") from None
         if isinstance(message, dict):
             return message
         self.box.kill()
@@ -170,10 +171,11 @@ class Sandbox:
             plaindata.write_message(self.box.process.stdin, message)
         except (BrokenPipeError, OSError, ValueError):
             self.replies.put(EOFError())
+        deadline = time.monotonic() + timeout  # for the whole request, callbacks included
         if meanwhile is not None:
             meanwhile()
         while True:
-            reply = self._next(timeout, doing)
+            reply = self._next(deadline - time.monotonic(), doing, budget=timeout)
             self.apply_changes(arguments or [], reply.get("changed", []))
             if reply.get("op") != "callback":
                 return reply

@@ -240,7 +240,8 @@ def grading_proof(catalogue: Catalogue) -> type:
         @classmethod
         def graded(cls, tmp_path_factory) -> Graded:
             course = tmp_path_factory.mktemp(catalogue.assignment)
-            return Graded(catalogue, autograde(catalogue.assignment, catalogue.submissions(), course), course)
+            grades = autograde(catalogue.assignment, catalogue.submissions(), course, workers=2)
+            return Graded(catalogue, grades, course)
 
         @pytest.mark.slow
         def test_reference_solution_earns_full_marks(self, graded):

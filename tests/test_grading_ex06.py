@@ -128,6 +128,7 @@ WRONG = {
                 def forward(self, x):
                     return self.layers(x)
         """,
+        # The reference lives in the grading process only: in the sandbox this is a NameError.
         "calls the hidden reference": """
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):

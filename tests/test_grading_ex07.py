@@ -184,6 +184,7 @@ WRONG = {
         "ignores max_epochs": loop(EPOCHS="iter(int, 1)"),
         "validation loss of the last batch only": loop(RECORDED="batch_loss"),
         "mean of the batch losses over the training set size": loop(RECORDED="total / len(train_loader.dataset)"),
+        # The reference lives in the grading process only: in the sandbox this is a NameError.
         "calls the hidden reference": """
             def train_with_early_stopping(model, train_loader, val_loader, optimizer, loss_fn, device,
                                           patience=3, max_epochs=50):
