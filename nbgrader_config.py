@@ -21,7 +21,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from anncourse.nbgrader_plugins import RebuildFromSource, SandboxedExecute  # noqa: E402
 
-c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, RebuildFromSource,
+# RebuildFromSource first: it accepts any metadata a student pasted (nbgrader's own steps fail on some).
+c.Autograde.sanitize_preprocessors = [ClearOutput, RebuildFromSource, DeduplicateIds, OverwriteKernelspec,
                                       OverwriteCells, CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [SandboxedExecute, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata]

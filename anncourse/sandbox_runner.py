@@ -76,8 +76,11 @@ class Namespace:
 
     def __init__(self):
         from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
 
-        self.shell = InteractiveShell.instance()
+        config = Config()
+        config.HistoryManager.enabled = False  # no history thread or database: a cell gets every thread it may
+        self.shell = InteractiveShell.instance(config=config)
         self.shell.showtraceback = lambda *args, **kwargs: None  # the runner reports errors itself
         self.results: list[str] = []
         hook = self.shell.displayhook
@@ -186,9 +189,10 @@ def run_cell(request: dict) -> dict:
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
-        result = space.shell.run_cell(request["source"], store_history=True)
+        result = space.shell.run_cell(request["source"], store_history=False)
     finally:
         sys.stdout, sys.stderr = saved
+        stop_leftover_processes()
     reply = {"stdout": out.value(), "stderr": err.value(),
              "result": (space.results[-1][:OUTPUT_LIMIT] if space.results else None)}
     failure = result.error_in_exec or result.error_before_exec
@@ -339,10 +343,23 @@ def call(request: dict) -> dict:
     finally:
         sys.stdout, sys.stderr = saved
         sent = _CALLS.pop()[2]
+        if not _CALLS:
+            stop_leftover_processes()
     reply["changed"] = _changes(kept, args, sent)
     if framework:
         reply["framework"] = framework
     return reply
+
+
+def stop_leftover_processes() -> None:
+    """Kill every process a cell or call left behind (a fork bomb, a daemon): only inside the sandbox,
+    where this runner shares its own pid namespace with nothing but the student's processes."""
+    if os.environ.get("ANNCOURSE_OWN_PID_NAMESPACE") != "1" or os.getpid() > 8:
+        return
+    try:
+        os.kill(-1, 9)  # every process this user may signal, except this one and the namespace's init
+    except OSError:
+        pass  # none left
 
 
 def serve() -> None:
@@ -351,7 +368,7 @@ def serve() -> None:
     _protocol_in = os.fdopen(os.dup(0), "rb", buffering=0)
     _protocol_out = os.fdopen(os.dup(1), "wb")
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1):
+    for fd in (0, 1, 2):  # nobody reads them: a full pipe would hang the cell that writes to it
         os.dup2(devnull, fd)
     sys.stdin = open(os.devnull)
     while True:

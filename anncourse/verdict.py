@@ -123,10 +123,12 @@ class Sandbox:
         runner = Path(runner_files() if settings.unsandboxed else "/opt/grader") / "sandbox_runner.py"
         self.box = sandbox.start([sys.executable, str(runner)], workdir, limits=limits,
                                  hidden_packages=hidden, readonly={"/opt/grader": runner_files()},
+                                 env={} if settings.unsandboxed else {"ANNCOURSE_OWN_PID_NAMESPACE": "1"},
                                  unsandboxed=settings.unsandboxed)
         self.how = self.box.how
         self.replies: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain, args=(self.box.process.stderr,), daemon=True).start()
         self.callbacks: dict[int, Callable] = {}
         self.generation = object()  # handles of an earlier sandbox are invalid in a restarted one
         ready = self._next(self.settings.cell_timeout, "starting Python in the sandbox")
@@ -141,6 +143,12 @@ class Sandbox:
             except (EOFError, PlainDataError, OSError, ValueError) as problem:
                 self.replies.put(problem)
                 return
+
+    @staticmethod
+    def _drain(stream) -> None:
+        """Read and drop the sandbox's stderr, so that a full pipe never blocks it."""
+        while stream is not None and stream.read(65536):
+            pass
 
     def _next(self, timeout: float, doing: str, budget: float | None = None) -> dict:
         try:
