@@ -8,15 +8,13 @@ a known mistake when the result matches one.
 
 from __future__ import annotations
 
-import builtins
 import copy
 import os
-import sys
-from types import CodeType, FunctionType, ModuleType
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
+
 
 def _short(value: Any, limit: int = 300) -> str:
     text = np.array2string(value, precision=6, threshold=20) if isinstance(value, np.ndarray) else repr(value)

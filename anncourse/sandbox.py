@@ -800,8 +800,10 @@ def _bwrap_options(interpreter: str, workdir: Path, limits: Limits, hidden: tupl
     dests = [b[2] for b in binds] + [SANDBOX_WORKDIR, "/etc", "/tmp"]
     parents = sorted({str(p) for d in dests for p in Path(d).parents if str(p) != "/"}
                      - set(dests), key=lambda p: (p.count("/"), p))
+    # The private /tmp first: an interpreter installed under the host's /tmp (a clone there) is bound on top.
+    cmd += ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
     for p in parents:
-        if not any(_under(p, d) for d in dests):
+        if not any(_under(p, d) for d in dests) or (_under(p, "/tmp") and p != "/tmp"):
             cmd += ["--perms", "0755", "--dir", p]
     for bind in binds:
         cmd += bind
@@ -818,8 +820,7 @@ def _bwrap_options(interpreter: str, workdir: Path, limits: Limits, hidden: tupl
             cmd += ["--ro-bind", path, path]
 
     cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm",
-            "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]
+            "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/dev/shm"]
 
     for path in _hidden_paths(tuple(sorted(set(hidden))), tuple(b[1] for b in binds)):
         for option, src, dest in binds:

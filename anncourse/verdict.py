@@ -32,7 +32,6 @@ import contextvars
 import io
 import json
 import linecache
-import os
 import queue
 import re
 import shutil
@@ -82,8 +81,6 @@ def student_exception(error: dict) -> Exception:
     (so that ``except FloatingPointError`` in a hidden test works), carrying the student's message."""
     name = str(error.get("ename", "Exception"))[:100]
     if name not in _EXCEPTION_TYPES:
-        import builtins
-
         base = getattr(builtins, name, None)
         bases = (StudentException, base) if isinstance(base, type) and issubclass(base, Exception) else (StudentException,)
         with contextlib.suppress(TypeError):

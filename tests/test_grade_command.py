@@ -31,7 +31,8 @@ BIN = Path(sys.executable).parent
 HOSTILE = {
     "hostile-endless-loop": {"softmax": "def softmax(z):\n    while True:\n        pass"},
     "hostile-exits": {"one_hot": "import os\nos._exit(3)"},
-    "hostile-reads-the-course": {"softmax": "import glob\nprint(glob.glob('/tmp/**', recursive=True), "
+    "hostile-reads-the-course": {"softmax": "import glob, os\nprint([p for p in glob.glob('/tmp/**', recursive=True) "
+                                            "if os.path.isfile(p) and '/.venv/' not in p], "
                                             "glob.glob('/home/**/*.ipynb', recursive=True), glob.glob('/*/*.db'))\n"
                                             "def softmax(z):\n    return z"},
 }
@@ -140,7 +141,7 @@ def test_a_course_read_by_a_submission_shows_it_nothing(parallel):
     course, _ = parallel
     autograded = nbformat.read(course / "autograded" / "hostile-reads-the-course" / ASSIGNMENT / NOTEBOOK, as_version=4)
     printed = "".join(o.get("text", "") for c in autograded.cells for o in c.get("outputs", []))
-    assert printed.strip() == "['/tmp/'] [] []", printed  # an empty private /tmp, no notebook, no gradebook
+    assert printed.strip() == "[] [] []", printed  # a private /tmp (the Python environment only), no notebook, no gradebook
 
 
 def test_feedback_and_export_afterwards_have_one_row_per_student_and_no_hidden_tests(parallel, submissions):

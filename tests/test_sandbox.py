@@ -628,3 +628,20 @@ def test_unprivileged_caller(capsys):
     assert result.returncode == 0, result.stdout + result.stderr[-5000:]
     assert "(user namespace, unprivileged)" in result.stdout and "RLIMIT_DATA" in result.stdout
     assert result.stdout.count(": ok") == len(ALL_CHECKS)
+
+
+def test_an_interpreter_under_the_hosts_tmp_still_runs_behind_the_private_tmp(tmp_path):
+    """CI may clone the course under /tmp: its environment must not vanish under the sandbox's own /tmp."""
+    env = Path(tempfile.mkdtemp(prefix="anncourse-venv-", dir="/tmp"))
+    try:
+        env.chmod(0o755)
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+        box = start([str(env / "bin" / "python"), "-c", "import os, sys; print(sys.prefix, sorted(os.listdir('/tmp')))"],
+                    tmp_path)
+        code, out, err = finish(box)
+        assert code == 0, err
+        prefix, listing = out.split(" ", 1)
+        assert prefix == str(env) and env.name in listing
+        assert not (set(eval(listing)) - {env.name}), "the host's other /tmp entries stay hidden"
+    finally:
+        shutil.rmtree(env, ignore_errors=True)
