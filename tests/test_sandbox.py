@@ -202,7 +202,9 @@ def check_filesystem(base: Path) -> None:
             "shm_ok": writable("/dev/shm/scratch"),
             "visible": [p for p in args["hidden"] if os.path.lexists(p)],
             "repo_listing": sorted(os.listdir(args["repo"])) if os.path.isdir(args["repo"]) else None,
-            "extra_entries": {d: sorted(set(os.listdir(d)) - set(names)) for d, names in args["leading"].items()},
+            # (/tmp is the private scratch space: it holds the file written above, nothing of the host)
+            "extra_entries": {d: sorted(set(os.listdir(d)) - set(names) - ({"scratch"} if d == "/tmp" else set()))
+                              for d, names in args["leading"].items()},
             "home": sorted(os.listdir("/home")),
             "work_listing": sorted(os.listdir(".")),
             "grader": open("/opt/grader/probe.py").read(),
