@@ -137,7 +137,7 @@ def grade_job(job: Job) -> dict:
                 results[notebook] = {"status": "invalid notebook", "reason": f"{type(error).__name__}: {error}"[:500]}
                 continue
             rebuilt = rebuild_from_source(nbformat.from_dict(source), submitted)
-            result = judge(rebuilt, str(folder), Settings(**job.settings[notebook]))
+            result = judge(rebuilt, str(folder), Settings(**job.settings[notebook]), warm=True)
             result["structure"] = structure(rebuilt)
             result["tampering"] = tampering(nbformat.from_dict(source), submitted)
             results[notebook] = result

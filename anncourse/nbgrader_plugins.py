@@ -186,19 +186,33 @@ def apply_result(nb, result: dict) -> None:
     nb.metadata["anncourse_grading"] = result["report"]
 
 
-def judge(nb, folder, settings) -> dict:
-    """Run :mod:`anncourse.verdict` on ``nb`` in its own process and return its result."""
+JUDGE_ENV = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+             "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+_WARM: list = []
+
+
+def judge(nb, folder, settings, warm: bool = False) -> dict:
+    """Run :mod:`anncourse.verdict` on ``nb`` in a process of its own and return its result: a fresh
+    interpreter, or with ``warm`` (``anncourse-grade``'s workers) a fork of :mod:`anncourse.judge_server`."""
     from dataclasses import asdict
 
     with tempfile.TemporaryDirectory(prefix="anncourse-judge-") as scratch:
         request, result = Path(scratch) / "request.json", Path(scratch) / "result.json"
         request.write_text(json.dumps({"notebook": nb, "folder": folder, "settings": asdict(settings)}))
-        env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3", TF_ENABLE_ONEDNN_OPTS="0",
-                   PYTHONHASHSEED="0", MPLBACKEND="Agg")
-        done = subprocess.run([sys.executable, "-m", "anncourse.verdict", str(request), str(result)], cwd=scratch,
-                              env=env, capture_output=True, text=True, timeout=settings.notebook_timeout + 300)
+        limit = settings.notebook_timeout + 300
+        env = dict(os.environ, **JUDGE_ENV)
+        if warm:
+            from anncourse.judge_server import WarmJudge
+
+            if not (_WARM and _WARM[0].alive()):
+                _WARM[:] = [WarmJudge(env)]
+            failure = f"exit code {_WARM[0].run(str(request), str(result), scratch, limit)}"
+        else:
+            done = subprocess.run([sys.executable, "-m", "anncourse.verdict", str(request), str(result)], cwd=scratch,
+                                  env=env, capture_output=True, text=True, timeout=limit)
+            failure = f"{done.returncode}: {done.stderr[-3000:]}"
         if not result.exists():
-            raise RuntimeError(f"the grading process failed ({done.returncode}): {done.stderr[-3000:]}")
+            raise RuntimeError(f"the grading process failed ({failure})")
         return json.loads(result.read_text())
 
 

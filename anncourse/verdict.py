@@ -117,9 +117,10 @@ class Sandbox:
         limits = sandbox.Limits(memory_bytes=settings.memory_bytes, processes=settings.processes,
                                 cpu_seconds=int(settings.notebook_timeout) + 60)
         hidden = [p for p in FRAMEWORK_PACKAGES if p not in settings.libraries]
-        runner = Path(runner_files() if settings.unsandboxed else "/opt/grader") / "sandbox_runner.py"
+        files = runner_files(workdir.parent / "runner")
+        runner = Path(files if settings.unsandboxed else "/opt/grader") / "sandbox_runner.py"
         self.box = sandbox.start([sys.executable, str(runner)], workdir, limits=limits,
-                                 hidden_packages=hidden, readonly={"/opt/grader": runner_files()},
+                                 hidden_packages=hidden, readonly={"/opt/grader": files},
                                  env={} if settings.unsandboxed else {"ANNCOURSE_OWN_PID_NAMESPACE": "1"},
                                  unsandboxed=settings.unsandboxed)
         self.how = self.box.how
@@ -346,20 +347,16 @@ def _kind(cell) -> str:
     return "student"
 
 
-def runner_files() -> Path:
-    """A folder with just the files the sandbox needs, made once per process."""
-    global _RUNNER_DIR
-    if _RUNNER_DIR is None:
-        _RUNNER_DIR = Path(tempfile.mkdtemp(prefix="anncourse-runner-"))
+def runner_files(folder: Path) -> Path:
+    """``folder`` with just the files the sandbox needs (made once; it lives in the grading's scratch)."""
+    if not folder.exists():
+        folder.mkdir(parents=True)
         for name in RUNNER_FILES:
             source = Path(__file__).with_name(name)
             if source.exists():
-                shutil.copy(source, _RUNNER_DIR / name)
-        _RUNNER_DIR.chmod(0o755)
-    return _RUNNER_DIR
-
-
-_RUNNER_DIR: Path | None = None
+                shutil.copy(source, folder / name)
+        folder.chmod(0o755)
+    return folder
 
 
 class _Current:
