@@ -148,6 +148,27 @@ def student_submission(assignment: str, answers: dict[str, str] | None = None, b
     return release
 
 
+def course_with_submissions(workdir: Path, assignment: str, submissions: dict, config: str = "") -> Path:
+    """A scratch course at ``workdir`` with ``assignment`` released and ``{student_id: notebook}`` at
+    ``submitted/<student>/<assignment>/``; ``config`` is appended to its ``nbgrader_config.py``."""
+    import nbformat
+
+    course = scratch_course(Path(workdir), [assignment])
+    if config:
+        with open(course / "nbgrader_config.py", "a") as stream:
+            stream.write(config)
+    generate_release(course, [assignment])
+    name = notebook_name(assignment)
+    for student, notebook in submissions.items():
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        if isinstance(notebook, (str, bytes)):  # raw file content, e.g. a corrupted upload
+            (folder / name).write_text(notebook) if isinstance(notebook, str) else (folder / name).write_bytes(notebook)
+        else:
+            nbformat.write(notebook, folder / name)
+    return course
+
+
 def autograde(assignment: str, submissions: dict, workdir: Path, options: list[str] | tuple[str, ...] = (),
               prepare=None, workers: int | None = None) -> dict[str, dict[str, PartGrade]]:
     """Autograde ``{student_id: notebook}`` with real ``nbgrader autograde`` in a scratch course at ``workdir``,
@@ -159,18 +180,8 @@ def autograde(assignment: str, submissions: dict, workdir: Path, options: list[s
     Returns the scores per student and graded cell. A student with no entry in the result was not
     graded at all (nbgrader could not read or run the notebook).
     """
-    import nbformat
-
-    course = scratch_course(Path(workdir), [assignment])
-    generate_release(course, [assignment])
+    course = course_with_submissions(Path(workdir), assignment, submissions)
     name = notebook_name(assignment)
-    for student, notebook in submissions.items():
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True, exist_ok=True)
-        if isinstance(notebook, (str, bytes)):  # raw file content, e.g. a corrupted upload
-            (folder / name).write_text(notebook) if isinstance(notebook, str) else (folder / name).write_bytes(notebook)
-        else:
-            nbformat.write(notebook, folder / name)
     # nbgrader exits non-zero when any one submission fails to process; the others are still graded.
     if prepare is not None:
         prepare(course)

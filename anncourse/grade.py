@@ -42,10 +42,12 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
-MAX_SUBMISSION_BYTES = 64 * 2**20
+from anncourse.verdict import submission_files
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -57,7 +59,6 @@ class Job:
     files: dict[str, bytes]             # relative path -> content: the submission, then the source's data files
     sources: dict[str, dict]            # notebook name -> source notebook (nbformat dict)
     settings: dict[str, dict]           # notebook name -> verdict.Settings as a dict
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Outcome:
 
 # Steps 1 and 2: jobs and the grading of one job ---------------------------------------------------
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
     """A hash of the grading code itself: a new version of the grader regrades everything."""
     digest = hashlib.sha256()
@@ -84,20 +86,6 @@ def code_version() -> str:
         if path.exists():
             digest.update(name.encode() + path.read_bytes())
     return digest.hexdigest()
-
-
-def submission_files(folder: Path, budget: int = MAX_SUBMISSION_BYTES) -> dict[str, bytes]:
-    """The regular files of ``folder`` (no links, no checkpoints), up to ``budget`` bytes in all."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in relative.parts:
-            continue
-        size = path.stat().st_size
-        if size <= budget:
-            files[relative.as_posix()] = path.read_bytes()
-            budget -= size
-    return files
 
 
 def job_key(assignment: str, student: str, files: dict[str, bytes], sources: dict, settings: dict) -> str:
@@ -139,20 +127,26 @@ def grade_job(job: Job) -> dict:
             rebuilt = rebuild_from_source(nbformat.from_dict(source), submitted)
             result = judge(rebuilt, str(folder), Settings(**job.settings[notebook]), warm=True)
             result["structure"] = structure(rebuilt)
-            result["tampering"] = tampering(nbformat.from_dict(source), submitted)
+            result["tampering"] = tampering(source, submitted)
             results[notebook] = result
     return {"notebooks": results, "seconds": round(time.monotonic() - start, 3)}
 
 
-def tampering(source, submitted) -> list[str]:
-    """What the submission changed in the course's own cells, as released (graded as the source anyway)."""
-    import copy
-
+@lru_cache(maxsize=16)
+def _released_cells(source_json: str) -> dict:
+    """The course's own cells of a source notebook as released (hidden tests removed), by grade id;
+    worked out once per worker, not once per submission."""
+    import nbformat
     from nbgrader.preprocessors import ClearHiddenTests
 
-    release, _ = ClearHiddenTests().preprocess(copy.deepcopy(source), {})
-    own = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells
-           if c.metadata.get("nbgrader", {}).get("grade_id") and not c.metadata["nbgrader"].get("solution")}
+    release, _ = ClearHiddenTests().preprocess(nbformat.reads(source_json, as_version=4), {})
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") and not c.metadata["nbgrader"].get("solution")}
+
+
+def tampering(source: dict, submitted) -> list[str]:
+    """What the submission changed in the course's own cells, as released (graded as the source anyway)."""
+    own = _released_cells(json.dumps(source))
     found = []
     for cell in submitted.cells:
         marks = cell.get("metadata", {}).get("nbgrader", {})
@@ -161,7 +155,8 @@ def tampering(source, submitted) -> list[str]:
             original = own[grade_id]
             if cell.get("source") != original.source or marks.get("points") != original.metadata["nbgrader"].get("points"):
                 found.append(f"cell {grade_id} was changed")
-        elif marks.get("grade") and grade_id not in {c.metadata.get("nbgrader", {}).get("grade_id") for c in source.cells}:
+        elif marks.get("grade") and grade_id not in {c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                                                     for c in source["cells"]}:
             found.append(f"a graded cell {grade_id!r} that the course does not have")
     return sorted(set(found))
 

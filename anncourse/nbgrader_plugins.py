@@ -122,7 +122,7 @@ class SandboxedExecute(NbGraderPreprocessor):
         from anncourse.sandbox import SandboxUnavailable, sandbox_status
 
         available, why = sandbox_status()
-        if not available and not (self.allow_unsandboxed or os.environ.get("ANNCOURSE_UNSANDBOXED") == "1"):
+        if not available and not self.allow_unsandboxed:
             raise SandboxUnavailable(f"The grading sandbox cannot start here: {why}. Install bubblewrap "
                                      f"(apt-get install bubblewrap) and allow user namespaces, or grade submissions "
                                      f"you trust with `anncourse-grade --unsandboxed` (nbgrader: "

@@ -16,7 +16,6 @@ standard library, NumPy and Keras.
 
 from __future__ import annotations
 
-import sys
 
 import keras
 import numpy as np
@@ -180,9 +179,3 @@ def evaluate(model, X, y, batch_size=None) -> dict:
     """``model.evaluate(X, y, batch_size=batch_size, return_dict=True)`` as ``{name: float}``."""
     results = model.evaluate(X, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {str(name): float(np.mean(_numpy(value))) for name, value in results.items()}
-
-
-def notebook_array(name: str):
-    """The notebook's global ``name`` as a NumPy array, ``None`` where the notebook has no such name."""
-    namespace = vars(sys.modules["__main__"])
-    return np.asarray(namespace[name]) if name in namespace else None

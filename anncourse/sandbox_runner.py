@@ -318,8 +318,14 @@ def call(request: dict) -> dict:
             return {"error": {"ename": "ValueError", "evalue": f"no probe {request['function']!r}", "traceback": []}}
         target = getattr(importlib.import_module(module), name)
     else:
-        target = space.decode(request["target"])
-    args, kwargs = space.decode(request.get("args", [])), space.decode(request.get("kwargs", {}))
+        try:
+            target = space.decode(request["target"])
+        except (NameError, KeyError) as missing:  # a name the student's notebook never defined
+            return {"raised": _error(missing)}
+    try:
+        args, kwargs = space.decode(request.get("args", [])), space.decode(request.get("kwargs", {}))
+    except (NameError, KeyError) as missing:
+        return {"raised": _error(missing)}
     options = request.get("options", {})
     kept = [_plain_copy(a) for a in args]
     _CALLS.append((kept, args, set()))

@@ -280,27 +280,30 @@ class Remote:
         return self._ref.name if isinstance(self._ref, GlobalName) else self._ref.repr
 
     def __call__(self, *args, **kwargs):
-        return self._sandbox_call({"op": "call", "target": plaindata.encode(self._ref)}, self.__name__, args, kwargs)
+        return call_in_sandbox(self._sandbox, {"op": "call", "target": plaindata.encode(self._ref)}, self.__name__,
+                               args, kwargs)
 
-    def _sandbox_call(self, head: dict, name: str, args: tuple, kwargs: dict):
-        sandbox = self._sandbox
-        options = {"errstate": np.geterr(), "warnings_as_errors": _warnings_as_errors(),
-                   "numpy_only": _NUMPY_ONLY.get() is not None}
-        message = dict(head, args=sandbox.encode(list(args)), kwargs=sandbox.encode(dict(kwargs)), options=options)
-        reply = sandbox.request(message, sandbox.settings.cell_timeout, f"grading a call of {name}",
-                                arguments=list(args))
-        if reply.get("framework"):
-            from anncourse.grading import numpy_only_message
 
-            raise AssertionError(numpy_only_message(_NUMPY_ONLY.get() or name, str(reply["framework"])[:40]))
-        if "raised" in reply:
-            raise student_exception(reply["raised"] if isinstance(reply["raised"], dict) else {})
-        if "error" in reply:
-            raise RuntimeError(f"the sandbox could not run {name}: {reply['error']}")
-        try:
-            return plaindata.decode(reply.get("value"), resolve=sandbox.remote)
-        except PlainDataError as error:
-            raise AssertionError(f"{name} returned something that is not data: {error}") from None
+def call_in_sandbox(sandbox: Sandbox, head: dict, name: str, args: tuple, kwargs: dict):
+    """Send one call (``head`` says of what) with the grader's floating-point and warning rules, and
+    turn the reply into a value, the student's exception, or a failure that names the part."""
+    options = {"errstate": np.geterr(), "warnings_as_errors": _warnings_as_errors(),
+               "numpy_only": _NUMPY_ONLY.get() is not None}
+    message = dict(head, args=sandbox.encode(list(args)), kwargs=sandbox.encode(dict(kwargs)), options=options)
+    reply = sandbox.request(message, sandbox.settings.cell_timeout, f"grading a call of {name}",
+                            arguments=list(args))
+    if reply.get("framework"):
+        from anncourse.grading import numpy_only_message
+
+        raise AssertionError(numpy_only_message(_NUMPY_ONLY.get() or name, str(reply["framework"])[:40]))
+    if "raised" in reply:
+        raise student_exception(reply["raised"] if isinstance(reply["raised"], dict) else {})
+    if "error" in reply:
+        raise RuntimeError(f"the sandbox could not run {name}: {reply['error']}")
+    try:
+        return plaindata.decode(reply.get("value"), resolve=sandbox.remote)
+    except PlainDataError as error:
+        raise AssertionError(f"{name} returned something that is not data: {error}") from None
 
 
 def probe(function: Callable | str, *args, **kwargs):
@@ -310,7 +313,7 @@ def probe(function: Callable | str, *args, **kwargs):
     sandbox = _CURRENT.sandbox
     if sandbox is None:
         raise RuntimeError("probe() runs only while a notebook is graded")
-    return Remote(sandbox, GlobalName("probe"))._sandbox_call({"op": "probe", "function": name}, name, args, kwargs)
+    return call_in_sandbox(sandbox, {"op": "probe", "function": name}, name, args, kwargs)
 
 
 # Grading one notebook -----------------------------------------------------------------------------
@@ -366,24 +369,30 @@ class _Current:
 _CURRENT = _Current()
 
 
-def copy_workdir(source: Path | None, destination: Path) -> None:
-    """The submission's own files, without notebooks or links, up to MAX_WORKDIR_BYTES."""
-    destination.mkdir(parents=True, exist_ok=True)
-    destination.chmod(0o777)  # the sandbox's unprivileged user writes here
-    if source is None or not source.is_dir():
-        return
-    budget = MAX_WORKDIR_BYTES
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if path.is_symlink() or not path.is_file() or path.suffix == ".ipynb" or ".ipynb_checkpoints" in relative.parts:
+def submission_files(folder: Path, budget: int = MAX_WORKDIR_BYTES) -> dict[str, bytes]:
+    """The regular files of ``folder`` (no links, no checkpoints), up to ``budget`` bytes in all."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in relative.parts:
             continue
         size = path.stat().st_size
-        if size > budget:
-            continue
-        budget -= size
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+        if size <= budget:
+            files[relative.as_posix()] = path.read_bytes()
+            budget -= size
+    return files
+
+
+def copy_workdir(source: Path | None, destination: Path) -> None:
+    """The submission's own files, without notebooks (they would hold the hidden tests) or links."""
+    destination.mkdir(parents=True, exist_ok=True)
+    destination.chmod(0o777)  # the sandbox's unprivileged user writes here
+    files = submission_files(source) if source is not None and source.is_dir() else {}
+    for name, content in files.items():
+        if not name.endswith(".ipynb"):
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
     for path in destination.rglob("*"):
         path.chmod(0o777 if path.is_dir() else 0o666)
 

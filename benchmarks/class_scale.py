@@ -33,11 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import nbformat  # noqa: E402
 import psutil  # noqa: E402
 
-from anncourse.course import (generate_release, nbgrader_env, notebook_name, run_nbgrader,  # noqa: E402
-                              scratch_course, student_submission)
+from anncourse.course import course_with_submissions, nbgrader_env, run_nbgrader, student_submission  # noqa: E402
 
 BIN = Path(sys.executable).parent
 HOSTILE = {
@@ -60,16 +58,7 @@ def mixed_batch(assignment: str, count: int) -> dict:
 
 
 def make_course(folder: Path, assignment: str, submissions: dict) -> Path:
-    course = scratch_course(folder, [assignment])
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write("\nc.SandboxedExecute.cell_timeout = 10\n")
-    generate_release(course, [assignment])
-    name = notebook_name(assignment)
-    for student, notebook in submissions.items():
-        target = course / "submitted" / student / assignment
-        target.mkdir(parents=True)
-        nbformat.write(notebook, target / name)
-    return course
+    return course_with_submissions(folder, assignment, submissions, config="\nc.SandboxedExecute.cell_timeout = 10\n")
 
 
 class PeakMemory:

@@ -20,7 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from anncourse.course import generate_release, notebook_name, nbgrader_env, read_grades, run_nbgrader, scratch_course, student_submission
+from anncourse.course import (course_with_submissions, nbgrader_env, notebook_name, read_grades, run_nbgrader,
+                              student_submission)
 from test_grading_ex04 import CATALOGUE
 
 pytestmark = pytest.mark.slow
@@ -51,18 +52,7 @@ def batch() -> dict:
 
 
 def make_course(path: Path, submissions: dict) -> Path:
-    course = scratch_course(path, [ASSIGNMENT])
-    with open(course / "nbgrader_config.py", "a") as config:
-        config.write(LIMITS)
-    generate_release(course, [ASSIGNMENT])
-    for student, notebook in submissions.items():
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True, exist_ok=True)
-        if isinstance(notebook, str):
-            (folder / NOTEBOOK).write_text(notebook)
-        else:
-            nbformat.write(notebook, folder / NOTEBOOK)
-    return course
+    return course_with_submissions(path, ASSIGNMENT, submissions, config=LIMITS)
 
 
 def grade_command(course: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ One small model is shared: TensorFlow's import is the slow part.
 from __future__ import annotations
 
 import ast
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -150,14 +149,3 @@ def test_evaluate_and_train_then_describe_the_history(model):
     assert all(type(v) is float for values in info["logs"].values() for v in values)
     assert pk.describe_compiled(model)["optimizer"]["iterations"] == 2 * 2  # 2 epochs of ceil(6 / 4) steps
     assert pk.describe_history({"loss": [1.0]}) == {"class": "dict", "is_history": False, "logs": None}
-
-
-def test_notebook_array_reads_the_main_namespace():
-    main = sys.modules["__main__"]
-    assert pk.notebook_array("_probes_keras_test_value") is None
-    main._probes_keras_test_value = [1.0, 2.0]
-    try:
-        got = pk.notebook_array("_probes_keras_test_value")
-    finally:
-        del main._probes_keras_test_value
-    assert type(got) is np.ndarray and got.tolist() == [1.0, 2.0]

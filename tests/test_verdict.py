@@ -51,9 +51,14 @@ def test_what_is_not_plain_data_is_refused(value):
         plaindata.encode(value)
 
 
-def test_an_ndarray_subclass_arrives_as_a_plain_array():
+def test_an_ndarray_subclass_that_lies_is_not_plain_data():
+    """A student's array whose == always holds cannot cross as an array (it stays a handle in the
+    sandbox, which no array check accepts); a plain copy of its values crosses as a plain ndarray."""
     liar = np.zeros(3).view(Lies)
-    back = plaindata.decode(json.loads(json.dumps(plaindata.encode(np.asarray(liar)))))
+    assert liar == np.ones(3), "the subclass lies"
+    with pytest.raises(plaindata.PlainDataError):
+        plaindata.encode(liar)
+    back = roundtrip(np.asarray(liar).view(np.ndarray))
     assert type(back) is np.ndarray and not np.array_equal(back, np.ones(3))
 
 
@@ -165,3 +170,18 @@ def test_an_answer_turned_into_another_cell_type_counts_as_blank():
     rebuilt = rebuild_from_source(source, submitted)
     grade_id = answer.metadata["nbgrader"]["grade_id"]
     assert _by_id(rebuilt)[grade_id].cell_type == "code" and _by_id(rebuilt)[grade_id].source == ""
+
+
+def test_the_report_names_changed_and_forged_test_cells_but_not_an_honest_release():
+    from anncourse.grade import tampering
+
+    source = json.loads(json.dumps(_source()))
+    assert tampering(source, _release()) == []
+    submitted = _release()
+    test = next(c for c in submitted.cells if c.metadata.get("nbgrader", {}).get("grade")
+                and not c.metadata["nbgrader"].get("solution"))
+    test.source = "assert True"
+    submitted.cells.append(nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {"grade": True, "grade_id": "free",
+                                                                                     "points": 100}}))
+    assert tampering(source, submitted) == ["a graded cell 'free' that the course does not have",
+                                            f"cell {test.metadata['nbgrader']['grade_id']} was changed"]
