@@ -107,7 +107,7 @@ def call_numpy_only(fn: Callable, *args, name: str | None = None, **kwargs):
     executes during the call (and what its code names), which sees through any spelling of the call.
     In the NumPy-only assignments those libraries are not installed in the sandbox at all.
     """
-    from anncourse.verdict import Remote, numpy_only
+    from anncourse.verdict import _HELPERS, Remote, numpy_only
 
     name = name or getattr(fn, "__name__", "your function")
     if isinstance(fn, Remote):
@@ -115,10 +115,39 @@ def call_numpy_only(fn: Callable, *args, name: str | None = None, **kwargs):
             return fn(*args, **kwargs)
     from anncourse.sandbox_runner import call_tracing_frameworks  # the sandbox's own tracer, run here
 
-    result, framework = call_tracing_frameworks(fn, args, kwargs)
+    with _bound(getattr(fn, "__globals__", {}), _HELPERS.get()):
+        result, framework = call_tracing_frameworks(fn, args, kwargs)
     if framework:
         raise AssertionError(numpy_only_message(name, framework))
     return result
+
+
+def reference_helpers(**functions: Callable):
+    """Within this block, the student's function sees these names of its notebook bound to the
+    grader's references, so a part that calls the student's other parts is judged on its own::
+
+        with reference_helpers(dense_backward=_grader_reference_dense_backward):
+            got = call_numpy_only(two_layer_loss_and_grads, X, Y, params)
+    """
+    from anncourse.verdict import reference_helpers as lend
+
+    return lend(**functions)
+
+
+@contextmanager
+def _bound(namespace: dict, names: Mapping[str, Any]):
+    """``names`` bound in ``namespace`` for the block (a function graded in this process)."""
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in names}
+    namespace.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
 
 
 def numpy_only_message(name: str, framework: str) -> str:

@@ -29,6 +29,7 @@ import ast
 import builtins
 import contextlib
 import contextvars
+import itertools
 import io
 import json
 import linecache
@@ -128,6 +129,7 @@ class Sandbox:
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._drain, args=(self.box.process.stderr,), daemon=True).start()
         self.callbacks: dict[int, Callable] = {}
+        self._callback_numbers = itertools.count(1)
         self.generation = object()  # handles of an earlier sandbox are invalid in a restarted one
         ready = self._next(self.settings.cell_timeout, "starting Python in the sandbox")
         if ready.get("op") != "ready":
@@ -212,6 +214,8 @@ class Sandbox:
     def _answer_callback(self, message: dict) -> None:
         function = self.callbacks.get(message.get("id"))
         try:
+            if function is None:  # kept by the student's code beyond the call it was lent for
+                raise RuntimeError("that grader function was lent for one call only")
             args = plaindata.decode(message.get("args", []), resolve=self.remote)
             kwargs = plaindata.decode(message.get("kwargs", {}), resolve=self.remote)
             value = {"value": self.encode(function(*args, **kwargs))}
@@ -231,7 +235,7 @@ class Sandbox:
                     raise SandboxStopped("crashed", f"{thing!r} belongs to a sandbox that was restarted")
                 return plaindata.encode(thing._ref)
             if callable(thing):
-                number = len(self.callbacks) + 1
+                number = next(self._callback_numbers)
                 self.callbacks[number] = thing
                 return plaindata.encode(Callback(number))
             raise TypeError(f"the grader cannot send a {type(thing).__name__} to the sandbox; send plain data "
@@ -253,11 +257,18 @@ def _temporary(var: contextvars.ContextVar, value):
 
 
 _NUMPY_ONLY = contextvars.ContextVar("numpy_only", default=None)
+_HELPERS = contextvars.ContextVar("reference_helpers", default={})
 
 
 def numpy_only(name: str):
     """Within this block, calls into the sandbox trace that no framework does the work."""
     return _temporary(_NUMPY_ONLY, name)
+
+
+def reference_helpers(**functions: Callable):
+    """Within this block, calls into the sandbox see these notebook names bound to the grader's
+    functions (called back here), so a part that calls the student's other parts is judged on its own."""
+    return _temporary(_HELPERS, {**_HELPERS.get(), **functions})
 
 
 def _warnings_as_errors() -> bool:
@@ -289,9 +300,16 @@ def call_in_sandbox(sandbox: Sandbox, head: dict, name: str, args: tuple, kwargs
     turn the reply into a value, the student's exception, or a failure that names the part."""
     options = {"errstate": np.geterr(), "warnings_as_errors": _warnings_as_errors(),
                "numpy_only": _NUMPY_ONLY.get() is not None}
+    lent = set(sandbox.callbacks)
+    if _HELPERS.get():
+        options["helpers"] = sandbox.encode(dict(_HELPERS.get()))
     message = dict(head, args=sandbox.encode(list(args)), kwargs=sandbox.encode(dict(kwargs)), options=options)
-    reply = sandbox.request(message, sandbox.settings.cell_timeout, f"grading a call of {name}",
-                            arguments=list(args))
+    try:
+        reply = sandbox.request(message, sandbox.settings.cell_timeout, f"grading a call of {name}",
+                                arguments=list(args))
+    finally:  # the grader's functions are lent for this call only
+        for number in set(sandbox.callbacks) - lent:
+            del sandbox.callbacks[number]
     if reply.get("framework"):
         from anncourse.grading import numpy_only_message
 

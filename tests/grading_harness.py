@@ -68,6 +68,9 @@ class Catalogue:
     wrong: dict[str, dict[str, str]]
     alternatives: dict[str, str] = field(default_factory=dict)
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Parts whose hidden tests lend them the grader's reference helpers (``reference_helpers``): a
+    # wrong helper must cost them nothing, and the proof checks that it does not.
+    independent: frozenset[str] = frozenset()
 
     @cached_property
     def notebook(self) -> nbformat.NotebookNode:
@@ -124,7 +127,8 @@ class Catalogue:
 
     def may_lose(self, wrong_parts) -> set[str]:
         """Test cells that may lose points when ``wrong_parts`` are wrong: theirs, their callers', pipelines."""
-        affected = {p for p in self.parts if p in wrong_parts or self.reaches[p] & set(wrong_parts)}
+        affected = {p for p in self.parts if p in wrong_parts
+                    or (p not in self.independent and self.reaches[p] & set(wrong_parts))}
         return {f"test_{p}" for p in affected} | self.pipeline_cells
 
     @cached_property
@@ -208,6 +212,8 @@ def grading_proof(catalogue: Catalogue) -> type:
             assert list(catalogue.wrong) == list(catalogue.parts), "one entry per answer cell, in notebook order"
             assert all(len(mistakes) >= 3 for mistakes in catalogue.wrong.values()), "at least three wrong answers per part"
             assert set(catalogue.alternatives) <= set(catalogue.parts)
+            assert all(catalogue.reaches.get(p) for p in catalogue.independent), \
+                "a part judged independently must call another part (else there is nothing to lend it)"
             for part, mistakes in catalogue.wrong.items():
                 for mistake, source in mistakes.items():
                     assert top_level_names(catalogue.parts[part]) <= top_level_names(answer(source)), (
