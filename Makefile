@@ -11,14 +11,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: book test release benchmark clean system-packages
 
-# Debian packages the tests need: bubblewrap (the grading sandbox) and PostgreSQL (the server
-# gradebook). Installed when missing; without root, the command says what to install.
+# Debian packages the tests need: bubblewrap (the grading sandbox), PostgreSQL (the server
+# gradebook) and chromium (the browser tests of the site, driven by Playwright through its path).
+# Installed when missing; without root, the command says what to install.
 system-packages:
-	@if command -v bwrap >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	@if command -v bwrap >/dev/null && command -v chromium >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap postgresql >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap postgresql chromium >/dev/null; \
 	else \
-	  echo "make test needs Debian's bubblewrap and postgresql: sudo apt-get install bubblewrap postgresql" >&2; exit 1; \
+	  echo "make test needs Debian's bubblewrap, postgresql and chromium: sudo apt-get install bubblewrap postgresql chromium" >&2; exit 1; \
 	fi
 
 $(BIN)/.installed: requirements.txt pyproject.toml
@@ -28,8 +29,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The chapters that changed execute in parallel (one kernel per core), then Jupyter Book renders.
 book: $(BIN)/.installed
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python -m anncourse.book
 
 test: $(BIN)/.installed system-packages
 	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)

@@ -1,0 +1,295 @@
+"""The published site in a real browser: Debian's chromium driven by Playwright, axe-core for
+accessibility, the built book served on 127.0.0.1 with every other host blocked.
+
+Screenshots of a failing check are saved in _build/browser-failures/ (one PNG per check and page).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from test_book import toc_files
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+FAILURES = ROOT / "_build" / "browser-failures"
+# Without a sandbox of its own (CI runs as root), quiet, and never calling home.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE, TABLET, SMALL_LAPTOP, DESKTOP = 390, 800, 1000, 1280
+FIRST_LOAD_BUDGET = 2_000_000  # bytes, DESIGN.md
+PAGES = toc_files()
+CHAPTERS = [p for p in PAGES if p.startswith("chapters/") and p != "chapters/welcome"]
+EXERCISES = [p for p in PAGES if p.startswith("exercises/")]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("ANNCOURSE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("Debian's chromium is missing: `make test` installs it (apt-get install chromium)")
+    return path
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(book):
+    """The built book on http://127.0.0.1:<port>/."""
+    assert book.returncode == 0, "the book did not build; see test_book.py"
+    handler = functools.partial(_Quiet, directory=str(book.html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One page in a fresh context of a given width, with what it requested and logged."""
+
+    def __init__(self, browser, site: str, path: str, width: int):
+        self.site, self.path, self.width = site, path, width
+        self.context = browser.new_context(viewport={"width": width, "height": 844 if width <= PHONE else 900},
+                                           service_workers="block")
+        self.external, self.failed, self.errors, self.sizes = [], [], [], {}
+        host = urlparse(site).netloc
+        self.context.route("**/*", lambda route: self._route(route, host))
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", self._response)
+        self.page.goto(f"{site}/{path}", wait_until="load")
+        with contextlib.suppress(Exception):
+            self.page.wait_for_load_state("networkidle", timeout=5000)
+
+    def _route(self, route, host: str):
+        if urlparse(route.request.url).netloc == host:
+            route.continue_()
+        else:
+            self.external.append(route.request.url)
+            route.abort()
+
+    def _response(self, response):
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+        with contextlib.suppress(Exception):
+            self.sizes[response.url] = len(response.body())
+
+    def check(self, condition: bool, message: str, name: str) -> None:
+        """Assert, saving a screenshot first when the check fails."""
+        if not condition:
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            shot = FAILURES / f"{name}--{self.path.replace('/', '_')}--{self.width}px.png"
+            with contextlib.suppress(Exception):
+                self.page.screenshot(path=str(shot), full_page=False)
+            raise AssertionError(f"{self.path} at {self.width} px: {message} (screenshot: {shot})")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, site):
+    opened = []
+
+    def open_page(path: str, width: int = DESKTOP) -> Visit:
+        page = Visit(browser, site, path if "." in path else f"{path}.html", width)
+        opened.append(page)
+        return page
+
+    yield open_page
+    for page in opened:
+        page.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_from_the_site_alone_without_errors(visit, path):
+    page = visit(path)
+    page.check(not page.external, f"requests to other hosts: {page.external[:5]}", "external")
+    page.check(not page.failed, f"failed requests: {page.failed[:5]}", "failed-request")
+    page.check(not page.errors, f"console errors: {page.errors[:5]}", "console-error")
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_maths_is_typeset(visit, path):
+    page = visit(path)
+    page.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.page.evaluate("() => MathJax.startup.promise")
+    typeset = page.page.locator("mjx-container").count()
+    raw = page.page.evaluate("""() => [...document.querySelectorAll('.math')].filter(
+        e => !e.querySelector('mjx-container')).length""")
+    errors = page.page.locator("mjx-merror").all_inner_texts()
+    page.check(typeset > 0 and raw == 0, f"{typeset} formulas typeset, {raw} left as TeX", "maths")
+    page.check(not errors, f"TeX errors: {errors[:3]}", "maths-errors")
+
+
+def _visible_toggle(page, kind: str):
+    toggles = page.page.locator(f"button.{kind}-toggle")
+    for i in range(toggles.count()):
+        if toggles.nth(i).is_visible():
+            return toggles.nth(i)
+    return None
+
+
+@pytest.mark.parametrize("width", [PHONE, TABLET])
+def test_the_menu_drawer_opens_and_closes_on_narrow_screens(visit, width):
+    page = visit("chapters/softmax", width)
+    toggle = _visible_toggle(page, "primary")
+    page.check(toggle is not None, "no visible menu button", "menu-button")
+    toggle.click()
+    dialog = page.page.locator("#pst-primary-sidebar-modal")
+    with contextlib.suppress(Exception):
+        dialog.wait_for(state="visible", timeout=3000)
+    opened = dialog.evaluate("d => d.open") and dialog.get_by_role("link", name=re.compile("backpropagation", re.I)).first.is_visible()
+    page.check(opened, "the menu button did not open the navigation drawer", "menu-drawer")
+    page.page.keyboard.press("Escape")
+    page.page.wait_for_timeout(300)
+    page.check(not dialog.evaluate("d => d.open"), "Escape did not close the drawer", "menu-drawer-close")
+
+
+@pytest.mark.parametrize("width", [PHONE, TABLET, SMALL_LAPTOP])
+def test_the_contents_drawer_opens_on_narrow_screens(visit, width):
+    page = visit("chapters/softmax", width)
+    toggle = _visible_toggle(page, "secondary")
+    page.check(toggle is not None, "no visible contents button", "contents-button")
+    toggle.click()
+    dialog = page.page.locator("#pst-secondary-sidebar-modal")
+    with contextlib.suppress(Exception):
+        dialog.wait_for(state="visible", timeout=3000)
+    opened = dialog.evaluate("d => d.open") and dialog.locator("nav a").first.is_visible()
+    page.check(opened, "the contents button did not open the page's table of contents", "contents-drawer")
+
+
+@pytest.mark.parametrize("width", [SMALL_LAPTOP, DESKTOP])
+def test_the_sidebar_hides_and_comes_back_on_wider_screens(visit, width):
+    page = visit("chapters/softmax", width)
+    sidebar = page.page.locator("#pst-primary-sidebar")
+    page.check(sidebar.is_visible(), "the sidebar is not shown on a desktop", "sidebar")
+    toggle = _visible_toggle(page, "primary")
+    toggle.click()
+    page.page.wait_for_timeout(400)
+    page.check(not sidebar.is_visible() or sidebar.bounding_box()["width"] < 5, "the toggle did not hide the sidebar",
+               "sidebar-hide")
+    toggle.click()
+    page.page.wait_for_timeout(400)
+    page.check(sidebar.is_visible(), "the toggle did not bring the sidebar back", "sidebar-show")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_nothing_scrolls_sideways_on_a_phone(visit, path):
+    page = visit(path, PHONE)
+    width = page.page.evaluate("() => document.documentElement.scrollWidth")
+    page.check(width <= PHONE, f"the page is {width} px wide", "phone-width")
+
+
+WIDER_THAN_ITS_BOX = """() => [...document.querySelectorAll(
+    '.cell_input pre, .cell_output pre, .cell_output .output > div, .cell_output table, mjx-container[display="true"]')]
+  .filter(e => {
+    const box = e.closest('.cell_output, .cell_input, .math-wrapper, .math') || e.parentElement;
+    // a box that scrolls on its own is fine for equations; code and outputs must fit
+    return e.tagName === 'MJX-CONTAINER' ? e.getBoundingClientRect().width > box.getBoundingClientRect().width + 1
+                                        && getComputedStyle(e).overflowX === 'visible'
+                                        : e.scrollWidth > e.clientWidth + 1;
+  }).map(e => (e.innerText || e.textContent).split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 90))"""
+
+
+@pytest.mark.parametrize("path", CHAPTERS + EXERCISES)
+def test_code_outputs_and_equations_fit_the_column_on_a_desktop(visit, path):
+    page = visit(path, DESKTOP)
+    page.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    cut = page.page.evaluate(WIDER_THAN_ITS_BOX)
+    page.check(not cut, f"{len(cut)} blocks wider than the column, e.g. {cut[:3]}", "wide-code")
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_readers_see_teaching_code_only(visit, path):
+    page = visit(path)
+    shown = page.page.locator(".cell_input pre").all_inner_texts()
+    plumbing = [line for text in shown for line in text.splitlines() if re.search(r"\bglue\(", line)]
+    page.check(not plumbing, f"glue calls shown to readers: {plumbing[:3]}", "glue")
+    split = page.page.evaluate("""() => [...document.querySelectorAll('.cell_output')].filter(
+        o => o.querySelectorAll(':scope > .output.stream').length > 1).length""")
+    page.check(split == 0, f"{split} cells print their text in several boxes", "split-output")
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_one_search_box_a_favicon_and_a_footer_that_is_true(visit, width):
+    chapter = visit("chapters/softmax", width)
+    search = chapter.page.locator(".search-button-field, .search-button")
+    visible = sum(search.nth(i).is_visible() for i in range(search.count()))
+    chapter.check(visible == 1, f"{visible} search boxes or buttons", "search-boxes")
+    icon = chapter.page.locator("link[rel~='icon']")
+    chapter.check(icon.count() >= 1, "no favicon", "favicon")
+    href = icon.first.evaluate("l => l.href")
+    chapter.check(chapter.context.request.get(href).ok, f"the favicon {href} does not load", "favicon")
+    footer = chapter.page.locator("footer").inner_text()
+    exercise = visit(EXERCISES[0], width)
+    exercise_footer = exercise.page.locator("footer").inner_text()
+    chapter.check("executed" in footer, f"the chapter's footer {footer!r} does not say it was executed", "footer")
+    exercise.check("Every page is executed" not in exercise_footer and "as students download them" in exercise_footer,
+                   f"the footer says {exercise_footer!r} on an exercise page, which is not executed", "footer")
+
+
+def test_search_finds_softmax(visit):
+    page = visit("search.html?q=softmax")
+    results = page.page.locator("#search-results li a")
+    with contextlib.suppress(Exception):
+        results.first.wait_for(timeout=15000)
+    hrefs = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
+    page.check(any("chapters/softmax" in h for h in hrefs), f"search for softmax found {hrefs[:5]}", "search")
+
+
+@pytest.mark.parametrize("path", EXERCISES)
+def test_the_download_button_gives_the_exercise_notebook(visit, path):
+    page = visit(path)
+    link = page.page.locator("a[href$='.ipynb']").first
+    href = link.evaluate("a => a.href")
+    body = page.context.request.get(href).body()
+    page.check(body == (ROOT / f"{path}.ipynb").read_bytes(), f"{href} differs from {path}.ipynb", "download")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violation(visit, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = visit(path)
+    violations = Axe().run(page.page).response["violations"]
+    bad = [f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} elements, e.g. {v['nodes'][0]['target']}"
+           for v in violations if v["impact"] in ("critical", "serious")]
+    page.check(not bad, "; ".join(bad), "axe")
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_first_load_of_a_chapter_is_at_most_2_MB(visit, path):
+    page = visit(path)
+    page.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.page.wait_for_timeout(500)
+    total = sum(page.sizes.values())
+    biggest = sorted(page.sizes.items(), key=lambda kv: -kv[1])[:3]
+    print(f"{path}: {total / 1e6:.2f} MB in {len(page.sizes)} responses")
+    page.check(total <= FIRST_LOAD_BUDGET, f"first load {total / 1e6:.2f} MB, largest "
+               f"{[(urlparse(u).path.rsplit('/', 1)[-1], round(n / 1e6, 2)) for u, n in biggest]}", "weight")
