@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-PRELOAD = ("numpy", "anncourse.verdict", "anncourse.grading", "hypothesis", "torch")
+PRELOAD = ("numpy", "anncourse.verdict", "anncourse.grading", "hypothesis", "torch", "sklearn.datasets")
 
 
 def serve() -> None:
