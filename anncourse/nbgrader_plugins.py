@@ -186,8 +186,11 @@ def apply_result(nb, result: dict) -> None:
     nb.metadata["anncourse_grading"] = result["report"]
 
 
+# One BLAS thread, as in the sandbox: the judges' arrays are small, and on a loaded machine (one
+# worker per core) threads only contend; the references' results do not depend on it.
 JUDGE_ENV = {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-             "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+             "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+             "MKL_NUM_THREADS": "1"}
 _WARM: list = []
 
 
