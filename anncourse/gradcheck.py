@@ -10,22 +10,23 @@ import numpy as np
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f`` at ``x``.
 
-    ``df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, one coordinate at a time.
-    ``x`` is perturbed in place and restored, so ``f`` may close over it; it is unchanged afterwards.
-    Returns an array of ``x``'s shape (float64).
+    ``df/dx_i ~ (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``, one entry at a time. ``f`` is called
+    with a perturbed copy of ``x`` (same shape and dtype), so it must use its argument; ``x`` itself
+    is never touched. Returns an array of ``x``'s shape (float64).
     """
     if not np.issubdtype(np.asarray(x).dtype, np.floating):
         raise TypeError(f"numerical_gradient needs a floating array, got dtype {np.asarray(x).dtype}")
-    grad = np.zeros(x.shape, dtype=np.float64)
-    for index in np.ndindex(x.shape):
-        original = x[index]
-        x[index] = original + eps
-        f_plus = float(f(x))
-        x[index] = original - eps
-        f_minus = float(f(x))
-        x[index] = original
-        grad[index] = (f_plus - f_minus) / (2 * eps)
-    return grad
+    point = np.array(x, copy=True)
+    entries = point.reshape(-1)  # a view: writing an entry moves the point
+    slopes = np.empty(entries.size, dtype=np.float64)
+    for i, value in enumerate(entries.copy()):
+        entries[i] = value + eps
+        up = float(f(point))
+        entries[i] = value - eps
+        down = float(f(point))
+        entries[i] = value
+        slopes[i] = (up - down) / (2 * eps)
+    return slopes.reshape(point.shape)
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:

@@ -44,3 +44,20 @@ def test_constant_start_keeps_hidden_units_identical(values):
 
 def test_random_start_gives_distinct_hidden_units(values):
     assert values["backprop_random_unit_spread"] > 0.1
+
+
+def test_the_drawn_network_has_the_stated_number_of_parameters(values):
+    assert values["backprop_mlp_n_params"] == 4 * 8 + 8 + 8 * 3 + 3
+
+
+def test_central_difference_error_shrinks_like_eps_squared_and_one_sided_like_eps(values):
+    assert values["backprop_central_error"] < values["backprop_one_sided_error"] / 100
+    assert 8 < values["backprop_one_sided_shrink"] < 12
+    assert 80 < values["backprop_central_shrink"] < 120
+
+
+def test_one_hidden_layer_fits_better_as_it_widens(values):
+    rms = [values[f"backprop_ua_rms_{width}"] for width in (2, 8, 32)]
+    assert rms[0] > 0.3, "two units should visibly miss sin 2x"
+    assert rms[1] < rms[0] / 3
+    assert rms[2] < 1e-3

@@ -1,5 +1,6 @@
 """No graded part can be answered by pasting: no line of a reference solution stands verbatim in a
-chapter, or in any notebook a student downloads (another assignment's set-up cell included)."""
+chapter, in any notebook a student downloads (another assignment's set-up cell included), or in the
+course's own package."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ def solution_lines(notebook: Path) -> list[str]:
 
 
 def published_lines() -> dict[str, set[str]]:
-    """Every stripped line of every chapter and every released notebook, by file."""
+    """Every stripped line of every chapter, every released notebook and the course's package (which
+    chapters import and students may read), by file."""
     texts = {str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "chapters").glob("*.md"))}
+    texts.update({str(p.relative_to(ROOT)): p.read_text() for p in sorted((ROOT / "anncourse").glob("*.py"))})
     for notebook in sorted(EXERCISES.rglob("*.ipynb")):
         cells = json.loads(notebook.read_text())["cells"]
         texts[str(notebook.relative_to(ROOT))] = "\n".join("".join(c["source"]) for c in cells)

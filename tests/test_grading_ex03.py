@@ -6,213 +6,253 @@ from grading_harness import Catalogue, grading_proof
 ASSIGNMENT = "ex03_activations"
 
 WRONG = {
-    "sigmoid": {
-        "overflows for large negative inputs": """
-            def sigmoid(z):
-                return 1 / (1 + np.exp(-z))
+    "silu": {
+        "exp(-z) overflows for large negative inputs": """
+            def silu(z):
+                return z / (1 + np.exp(-z))
         """,
-        "overflows for large positive inputs": """
-            def sigmoid(z):
-                return np.exp(z) / (1 + np.exp(z))
-        """,
-        "both branches of np.where evaluated with exp(-z)": """
-            def sigmoid(z):
-                return np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
-        """,
-        "sign flipped": """
-            def sigmoid(z):
-                e = np.exp(-np.abs(z))
-                return np.where(z >= 0, e / (1 + e), 1 / (1 + e))
-        """,
-        "float32 turned into float64": """
-            def sigmoid(z):
-                z = np.asarray(z, dtype=float)
-                e = np.exp(-np.abs(z))
-                return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
-        """,
-        "hands the work to torch": """
-            def sigmoid(z):
-                import torch
-                return torch.sigmoid(torch.from_numpy(np.asarray(z))).numpy()
-        """,
-    },
-    "sigmoid_grad": {
-        "sigmoid times one minus z": """
-            def sigmoid_grad(z):
-                return sigmoid(z) * (1 - z)
-        """,
-        "the sigmoid itself": """
-            def sigmoid_grad(z):
+        "the sigmoid alone": """
+            def silu(z):
                 return sigmoid(z)
         """,
-        "tanh's derivative formula": """
-            def sigmoid_grad(z):
-                return 1 - sigmoid(z) ** 2
+        "z times the sigmoid of -z": """
+            def silu(z):
+                return z * sigmoid(-z)
         """,
-        "exp form that overflows": """
-            def sigmoid_grad(z):
-                return np.exp(-z) / (1 + np.exp(-z)) ** 2
-        """,
-        "hands the work to torch autograd": """
-            def sigmoid_grad(z):
-                import torch
-                t = torch.tensor(z, requires_grad=True)
-                torch.sigmoid(t).sum().backward()
-                return t.grad.numpy()
-        """,
-    },
-    "tanh_grad": {
-        "missing square": """
-            def tanh_grad(z):
-                return 1 - np.tanh(z)
-        """,
-        "squares z instead of tanh z": """
-            def tanh_grad(z):
-                return 1 - z ** 2
-        """,
-        "one over cosh squared overflows": """
-            def tanh_grad(z):
-                return 1 / np.cosh(z) ** 2
-        """,
-        "tanh squared": """
-            def tanh_grad(z):
-                return np.tanh(z) ** 2
-        """,
-        "hands the work to torch autograd": """
-            def tanh_grad(z):
-                import torch
-                t = torch.tensor(z, requires_grad=True)
-                torch.tanh(t).sum().backward()
-                return t.grad.numpy()
-        """,
-    },
-    "relu": {
-        "absolute value": """
-            def relu(z):
-                return np.abs(z)
-        """,
-        "clipped at one": """
-            def relu(z):
-                return np.clip(z, 0, 1)
+        "float32 turned into float64": """
+            def silu(z):
+                return np.asarray(z, dtype=float) * sigmoid(z)
         """,
         "changes z in place": """
-            def relu(z):
-                z[z < 0] = 0
+            def silu(z):
+                z *= sigmoid(z)
                 return z
         """,
-        "float32 turned into float64": """
-            def relu(z):
-                return np.maximum(z, 0).astype(float)
-        """,
         "hands the work to torch": """
-            def relu(z):
+            def silu(z):
                 import torch
-                return torch.relu(torch.from_numpy(np.asarray(z))).numpy()
+                return torch.nn.functional.silu(torch.from_numpy(np.asarray(z))).numpy()
         """,
     },
-    "relu_grad": {
-        "relu_grad(0) is 1": """
-            def relu_grad(z):
-                return (z >= 0).astype(z.dtype)
+    "silu_grad": {
+        "half the product rule: the sigmoid alone": """
+            def silu_grad(z):
+                return sigmoid(z)
         """,
-        "booleans instead of numbers": """
-            def relu_grad(z):
-                return z > 0
+        "half the product rule: z times the sigmoid's derivative": """
+            def silu_grad(z):
+                s = sigmoid(z)
+                return z * s * (1 - s)
         """,
-        "relu itself": """
-            def relu_grad(z):
-                return np.maximum(z, 0)
+        "the sigmoid's derivative taken as the sigmoid": """
+            def silu_grad(z):
+                s = sigmoid(z)
+                return s * (1 + z)
         """,
-        "float32 turned into float64": """
-            def relu_grad(z):
-                return np.where(z > 0, 1.0, 0.0)
+        "exp form that overflows": """
+            def silu_grad(z):
+                e = np.exp(-z)
+                return (1 + e + z * e) / (1 + e) ** 2
+        """,
+        "float64 ones turn float32 into float64": """
+            def silu_grad(z):
+                s = sigmoid(z)
+                return np.ones(np.shape(z)) * s + z * s * (1 - s)
         """,
         "hands the work to torch autograd": """
-            def relu_grad(z):
+            def silu_grad(z):
                 import torch
                 t = torch.tensor(z, requires_grad=True)
-                torch.relu(t).sum().backward()
+                torch.nn.functional.silu(t).sum().backward()
                 return t.grad.numpy()
         """,
     },
-    "leaky_relu": {
-        "ignores alpha": """
-            def leaky_relu(z, alpha=0.01):
-                return np.where(z > 0, z, 0.01 * z)
+    "activation_backward": {
+        "the z-formulas applied to the output A": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: sigmoid(a) * (1 - sigmoid(a)), "tanh": lambda a: 1 - np.tanh(a) ** 2,
+                          "relu": lambda a: a > 0, "elu": lambda a: np.where(a > 0, 1, np.exp(np.minimum(a, 0))),
+                          "softplus": sigmoid}
+                if name not in slopes:
+                    raise ValueError(name)
+                return dA * slopes[name](A)
         """,
-        "plain relu": """
-            def leaky_relu(z, alpha=0.01):
-                return np.maximum(z, 0)
+        "relu's derivative 1 at A = 0": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: a >= 0, "elu": lambda a: np.where(a > 0, 1, a + 1),
+                          "softplus": lambda a: -np.expm1(-a)}
+                if name not in slopes:
+                    raise ValueError(name)
+                return dA * slopes[name](A)
         """,
-        "max of z and alpha": """
-            def leaky_relu(z, alpha=0.01):
-                return np.maximum(z, alpha)
+        "elu's derivative exp(A) instead of A + 1": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: a > 0, "elu": lambda a: np.where(a > 0, 1, np.exp(np.minimum(a, 0))),
+                          "softplus": lambda a: -np.expm1(-a)}
+                if name not in slopes:
+                    raise ValueError(name)
+                return dA * slopes[name](A)
         """,
-        "alpha applied to both sides": """
-            def leaky_relu(z, alpha=0.01):
-                return alpha * z
+        "softplus inverted with log(expm1(A)), which overflows": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: a > 0, "elu": lambda a: np.where(a > 0, 1, a + 1),
+                          "softplus": lambda a: sigmoid(np.log(np.expm1(a)))}
+                if name not in slopes:
+                    raise ValueError(name)
+                return dA * slopes[name](A)
         """,
-        "hands the work to torch": """
-            def leaky_relu(z, alpha=0.01):
-                import torch
-                return torch.nn.functional.leaky_relu(torch.from_numpy(np.asarray(z)), alpha).numpy()
+        "relu's derivative from np.where(A > 0, 1.0, 0.0) is float64": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: np.where(a > 0, 1.0, 0.0), "elu": lambda a: np.where(a > 0, 1, a + 1),
+                          "softplus": lambda a: -np.expm1(-a)}
+                if name not in slopes:
+                    raise ValueError(name)
+                return dA * slopes[name](A)
+        """,
+        "the derivative without dA": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: (a > 0).astype(a.dtype), "elu": lambda a: np.where(a > 0, 1, a + 1),
+                          "softplus": lambda a: -np.expm1(-a)}
+                if name not in slopes:
+                    raise ValueError(name)
+                return slopes[name](A)
+        """,
+        "a KeyError for an unknown name": """
+            def activation_backward(dA, A, name):
+                slopes = {"sigmoid": lambda a: a * (1 - a), "tanh": lambda a: 1 - a * a,
+                          "relu": lambda a: a > 0, "elu": lambda a: np.where(a > 0, 1, a + 1),
+                          "softplus": lambda a: -np.expm1(-a)}
+                return dA * slopes[name](A)
         """,
     },
-    "leaky_relu_grad": {
-        "returns 0 for negatives": """
-            def leaky_relu_grad(z, alpha=0.01):
-                return (z > 0).astype(z.dtype)
+    "layer_gradient_norms": {
+        "the activation also on the output layer": """
+            def layer_gradient_norms(X, Y, layers, activation):
+                forward = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
+                outputs = [X]
+                for W, b in layers:
+                    outputs.append(forward(outputs[-1] @ W + b))
+                dA = 2 * (outputs[-1] - Y) / Y.size
+                norms = []
+                for index in reversed(range(len(layers))):
+                    dZ = activation_backward(dA, outputs[index + 1], activation)
+                    norms.append(np.linalg.norm(outputs[index].T @ dZ))
+                    dA = dZ @ layers[index][0].T
+                return np.array(norms[::-1])
         """,
-        "returns 1 at zero": """
-            def leaky_relu_grad(z, alpha=0.01):
-                return np.where(z >= 0, 1.0, alpha).astype(z.dtype)
+        "the norms in reverse order": """
+            def layer_gradient_norms(X, Y, layers, activation):
+                forward = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
+                outputs = [X]
+                for W, b in layers[:-1]:
+                    outputs.append(forward(outputs[-1] @ W + b))
+                dZ = 2 * (outputs[-1] @ layers[-1][0] + layers[-1][1] - Y) / Y.size
+                norms = []
+                for index in reversed(range(len(layers))):
+                    norms.append(np.linalg.norm(outputs[index].T @ dZ))
+                    if index:
+                        dZ = activation_backward(dZ @ layers[index][0].T, outputs[index], activation)
+                return np.array(norms)
         """,
-        "ignores alpha": """
-            def leaky_relu_grad(z, alpha=0.01):
-                return np.where(z > 0, 1.0, 0.01).astype(z.dtype)
+        "the loss gradient without the factor 2": """
+            def layer_gradient_norms(X, Y, layers, activation):
+                forward = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
+                outputs = [X]
+                for W, b in layers[:-1]:
+                    outputs.append(forward(outputs[-1] @ W + b))
+                dZ = (outputs[-1] @ layers[-1][0] + layers[-1][1] - Y) / Y.size
+                norms = []
+                for index in reversed(range(len(layers))):
+                    norms.append(np.linalg.norm(outputs[index].T @ dZ))
+                    if index:
+                        dZ = activation_backward(dZ @ layers[index][0].T, outputs[index], activation)
+                return np.array(norms[::-1])
         """,
-        "alpha times z for negatives": """
-            def leaky_relu_grad(z, alpha=0.01):
-                return np.where(z > 0, 1.0, alpha * z).astype(z.dtype)
+        "no activation derivative in the backward pass": """
+            def layer_gradient_norms(X, Y, layers, activation):
+                forward = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0)}[activation]
+                outputs = [X]
+                for W, b in layers[:-1]:
+                    outputs.append(forward(outputs[-1] @ W + b))
+                dZ = 2 * (outputs[-1] @ layers[-1][0] + layers[-1][1] - Y) / Y.size
+                norms = []
+                for index in reversed(range(len(layers))):
+                    norms.append(np.linalg.norm(outputs[index].T @ dZ))
+                    dZ = dZ @ layers[index][0].T
+                return np.array(norms[::-1])
         """,
         "hands the work to torch autograd": """
-            def leaky_relu_grad(z, alpha=0.01):
+            def layer_gradient_norms(X, Y, layers, activation):
                 import torch
-                t = torch.tensor(z, requires_grad=True)
-                torch.nn.functional.leaky_relu(t, alpha).sum().backward()
-                return t.grad.numpy()
-        """,
-    },
-    "softplus": {
-        "log of one plus exp overflows": """
-            def softplus(z):
-                return np.log(1 + np.exp(z))
-        """,
-        "log1p of exp overflows": """
-            def softplus(z):
-                return np.log1p(np.exp(z))
-        """,
-        "relu instead of softplus": """
-            def softplus(z):
-                return np.maximum(z, 0)
-        """,
-        "sign flipped": """
-            def softplus(z):
-                return np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))
-        """,
-        "float32 turned into float64": """
-            def softplus(z):
-                return np.logaddexp(0.0, np.asarray(z, dtype=np.float64))
-        """,
-        "hands the work to torch": """
-            def softplus(z):
-                import torch
-                return torch.nn.functional.softplus(torch.from_numpy(np.asarray(z))).numpy()
+                forward = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[activation]
+                weights = [torch.tensor(W, requires_grad=True) for W, _ in layers]
+                out = torch.tensor(X)
+                for index, (W, (_, b)) in enumerate(zip(weights, layers)):
+                    out = out @ W + torch.tensor(b)
+                    if index < len(layers) - 1:
+                        out = forward(out)
+                ((out - torch.tensor(Y)) ** 2).mean().backward()
+                return np.array([W.grad.norm().item() for W in weights])
         """,
     },
 }
 
+ALTERNATIVES = {
+    # Both branches of the sigmoid written out, without calling it.
+    "silu": """
+        def silu(z):
+            e = np.exp(-np.abs(z))
+            return np.where(z >= 0, z / (1 + e), z * e / (1 + e))
+    """,
+    # The product rule written with exp(-|z|) on each side of 0.
+    "silu_grad": """
+        def silu_grad(z):
+            e = np.exp(-np.abs(z))
+            s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+            return s + z * s * (1 - s)
+    """,
+    # A table of slopes; softplus's 1 - exp(-A), less accurate than expm1 for tiny A, is accepted.
+    "activation_backward": """
+        def activation_backward(dA, A, name):
+            if name == "relu":
+                return np.where(A > 0, dA, 0)
+            if name == "elu":
+                return np.where(A > 0, dA, dA * (A + 1))
+            slopes = {"sigmoid": lambda a: a - a * a, "tanh": lambda a: (1 - a) * (1 + a),
+                      "softplus": lambda a: 1 - np.exp(-a)}
+            if name not in slopes:
+                raise ValueError(f"no such activation: {name}")
+            return dA * slopes[name](A)
+    """,
+    # The weight gradients kept, then measured as the square root of their sum of squares.
+    "layer_gradient_norms": """
+        def layer_gradient_norms(X, Y, layers, activation):
+            if activation == "sigmoid":
+                forward = sigmoid
+            elif activation == "tanh":
+                forward = np.tanh
+            else:
+                forward = lambda z: np.where(z > 0, z, 0.0)
+            inputs, H = [], X
+            for depth, (W, b) in enumerate(layers):
+                inputs.append(H)
+                Z = H @ W + b
+                H = Z if depth == len(layers) - 1 else forward(Z)
+            grad = (H - Y) * (2.0 / Y.size)
+            grads_W = []
+            for depth in range(len(layers) - 1, -1, -1):
+                grads_W.insert(0, inputs[depth].T @ grad)
+                if depth > 0:
+                    grad = activation_backward(grad @ layers[depth][0].T, inputs[depth], activation)
+            return np.array([np.sqrt(np.sum(g ** 2)) for g in grads_W])
+    """,
+}
 
-CATALOGUE = Catalogue(ASSIGNMENT, WRONG)
+CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES)
 
 TestGrading = grading_proof(CATALOGUE)

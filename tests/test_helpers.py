@@ -148,9 +148,12 @@ def test_fashion_mnist_reads_idx_files_from_the_cache(tmp_path):
 def test_numerical_gradient_of_a_known_function_leaves_x_unchanged():
     x = np.random.default_rng(0).normal(size=(3, 4))
     before = x.copy()
-    grad = gradcheck.numerical_gradient(lambda v: np.sum(v ** 3), x)
+    seen = []
+    grad = gradcheck.numerical_gradient(lambda v: seen.append(v.dtype) or np.sum(v ** 3), x)
     assert np.allclose(grad, 3 * before ** 2, rtol=1e-6)
     assert np.array_equal(x, before)
+    assert set(seen) == {np.dtype(np.float64)}
+    assert gradcheck.numerical_gradient(lambda v: float(np.sum(v)), x.astype(np.float32), eps=1e-2).shape == (3, 4)
 
 
 def test_check_gradient_accepts_right_and_rejects_wrong_gradients():
