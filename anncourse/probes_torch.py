@@ -229,3 +229,11 @@ def set_training(model, mode: bool) -> None:
 def to_numpy(value) -> np.ndarray:
     """``value`` (a tensor, copied to the CPU, or anything array-like) as a NumPy array."""
     return _tensor(value).numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+
+
+def fill_gradients(model, value: float = 1.0) -> None:
+    """Set every parameter's ``.grad`` to a tensor of its shape filled with ``value``: the stale
+    gradients a training step must not use (ex06)."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.grad = torch.full_like(p, float(value))

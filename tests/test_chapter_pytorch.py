@@ -51,3 +51,10 @@ def test_side_by_side_accuracies_agree_within_a_few_images(values):
     torch_acc = values["pytorch_side_torch_val_accuracy"]
     assert keras_acc > 0.9 and torch_acc > 0.9
     assert abs(keras_acc - torch_acc) <= 5 / 360 + 1e-9, f"Keras {keras_acc}, PyTorch {torch_acc} (360 images)"
+
+
+def test_flatten_reads_each_digit_image_row_by_row_into_the_models_inputs(values):
+    assert values["pytorch_digit_images_shape"] == [1797, 8, 8]
+    assert values["pytorch_flatten_rows_match"] is True  # images reshaped row by row == data
+    assert values["pytorch_flatten_shape"] == [360, 64]  # the 360 validation images, 64 pixels each
+    assert values["pytorch_flatten_max_diff"] == 0.0  # Flatten only reshapes: the same logits

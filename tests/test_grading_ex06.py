@@ -41,7 +41,7 @@ WRONG = {
         """,
     },
     "MLP": {
-        "ends in softmax": """
+        "no Flatten: images rejected": """
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
@@ -49,13 +49,13 @@ WRONG = {
                     for units in hidden:
                         layers += [nn.Linear(width, units), nn.ReLU()]
                         width = units
-                    layers += [nn.Linear(width, n_classes), nn.Softmax(dim=1)]
+                    layers.append(nn.Linear(width, n_classes))
                     self.layers = nn.Sequential(*layers)
 
                 def forward(self, x):
                     return self.layers(x)
         """,
-        "ends in log-softmax": """
+        "flattens the batch axis too": """
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
@@ -63,7 +63,21 @@ WRONG = {
                     for units in hidden:
                         layers += [nn.Linear(width, units), nn.ReLU()]
                         width = units
-                    layers += [nn.Linear(width, n_classes), nn.LogSoftmax(dim=1)]
+                    layers.append(nn.Linear(width, n_classes))
+                    self.layers = nn.Sequential(*layers)
+
+                def forward(self, x):
+                    return self.layers(torch.flatten(x)).reshape(-1, self.layers[-1].out_features)
+        """,
+        "ends in softmax": """
+            class MLP(nn.Module):
+                def __init__(self, n_inputs, hidden=(64,), n_classes=10):
+                    super().__init__()
+                    layers, width = [nn.Flatten()], n_inputs
+                    for units in hidden:
+                        layers += [nn.Linear(width, units), nn.ReLU()]
+                        width = units
+                    layers += [nn.Linear(width, n_classes), nn.Softmax(dim=1)]
                     self.layers = nn.Sequential(*layers)
 
                 def forward(self, x):
@@ -74,7 +88,7 @@ WRONG = {
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
                     widths = [n_inputs, *hidden, n_classes]
-                    self.layers = nn.Sequential(*[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+                    self.layers = nn.Sequential(nn.Flatten(), *[nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
 
                 def forward(self, x):
                     return self.layers(x)
@@ -84,23 +98,9 @@ WRONG = {
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
                     widths = [n_inputs, *hidden, n_classes]
-                    layers = []
+                    layers = [nn.Flatten()]
                     for a, b in zip(widths[:-1], widths[1:]):
                         layers += [nn.Linear(a, b), nn.ReLU()]
-                    self.layers = nn.Sequential(*layers)
-
-                def forward(self, x):
-                    return self.layers(x)
-        """,
-        "sigmoid instead of ReLU": """
-            class MLP(nn.Module):
-                def __init__(self, n_inputs, hidden=(64,), n_classes=10):
-                    super().__init__()
-                    layers, width = [], n_inputs
-                    for units in hidden:
-                        layers += [nn.Linear(width, units), nn.Sigmoid()]
-                        width = units
-                    layers.append(nn.Linear(width, n_classes))
                     self.layers = nn.Sequential(*layers)
 
                 def forward(self, x):
@@ -114,6 +114,7 @@ WRONG = {
                     self.linears = [nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])]
 
                 def forward(self, x):
+                    x = x.flatten(1)
                     for layer in self.linears[:-1]:
                         x = torch.relu(layer(x))
                     return self.linears[-1](x)
@@ -122,7 +123,7 @@ WRONG = {
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
-                    self.layers = nn.Sequential(nn.Linear(n_inputs, hidden[0]), nn.ReLU(),
+                    self.layers = nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, hidden[0]), nn.ReLU(),
                                                 nn.Linear(hidden[0], n_classes))
 
                 def forward(self, x):
@@ -133,256 +134,268 @@ WRONG = {
             class MLP(nn.Module):
                 def __init__(self, n_inputs, hidden=(64,), n_classes=10):
                     super().__init__()
-                    self.inner = _grader_reference.MLP(n_inputs, hidden, n_classes)
+                    self.inner = _grader_reference_MLP(n_inputs, hidden, n_classes)
 
                 def forward(self, x):
                     return self.inner(x)
         """,
     },
-    "make_loaders": {
-        "no shuffle": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.int64))
-                return DataLoader(train, batch_size=batch_size), DataLoader(val, batch_size=batch_size)
-        """,
-        "labels as float": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.float32))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.float32))
-                return (DataLoader(train, batch_size=batch_size, shuffle=True),
-                        DataLoader(val, batch_size=batch_size))
-        """,
-        "labels keep their int32 dtype": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val))
-                return (DataLoader(train, batch_size=batch_size, shuffle=True),
-                        DataLoader(val, batch_size=batch_size))
-        """,
-        "inputs keep their float64 dtype": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train), torch.as_tensor(y_train, dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val), torch.as_tensor(y_val, dtype=torch.int64))
-                return (DataLoader(train, batch_size=batch_size, shuffle=True),
-                        DataLoader(val, batch_size=batch_size))
-        """,
-        "the validation loader shuffles too": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.int64))
-                return (DataLoader(train, batch_size=batch_size, shuffle=True),
-                        DataLoader(val, batch_size=batch_size, shuffle=True))
-        """,
-        "batch size ignored": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.int64))
-                return DataLoader(train, batch_size=32, shuffle=True), DataLoader(val, batch_size=32)
-        """,
-        "drops the last incomplete batch": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                train = TensorDataset(torch.as_tensor(X_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.int64))
-                return (DataLoader(train, batch_size=batch_size, shuffle=True, drop_last=True),
-                        DataLoader(val, batch_size=batch_size))
-        """,
-        "shuffled once, not every epoch": """
-            def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-                order = np.random.default_rng(0).permutation(len(X_train))
-                train = TensorDataset(torch.as_tensor(X_train[order], dtype=torch.float32),
-                                      torch.as_tensor(y_train[order], dtype=torch.int64))
-                val = TensorDataset(torch.as_tensor(X_val, dtype=torch.float32), torch.as_tensor(y_val, dtype=torch.int64))
-                return DataLoader(train, batch_size=batch_size), DataLoader(val, batch_size=batch_size)
-        """,
-    },
-    "train_one_epoch": {
-        "no zero_grad": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    "train_epoch_accumulated": {
+        "a step after every batch": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
                 model.train()
                 total, count = 0.0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * len(y)
-                    count += len(y)
-                return total / count
-        """,
-        "mean over batches, not over samples": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
-                model.train()
-                losses = []
                 for X, y in loader:
                     X, y = X.to(device), y.to(device)
                     optimizer.zero_grad()
                     loss = loss_fn(model(X), y)
                     loss.backward()
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
                     optimizer.step()
-                    losses.append(loss.item())
-                return sum(losses) / len(losses)
+                    total += loss.item() * len(y)
+                    count += len(y)
+                return total / count
+        """,
+        "each loss divided by accumulate": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                model.train()
+                optimizer.zero_grad()
+                total, count = 0.0, 0
+                for i, (X, y) in enumerate(loader):
+                    X, y = X.to(device), y.to(device)
+                    loss = loss_fn(model(X), y)
+                    (loss / accumulate).backward()
+                    total += loss.item() * len(y)
+                    count += len(y)
+                    if (i + 1) % accumulate == 0 or i + 1 == len(loader):
+                        if max_norm is not None:
+                            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+                        optimizer.step()
+                        optimizer.zero_grad()
+                return total / count
+        """,
+        "no step for the last, smaller group": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                model.train()
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                optimizer.zero_grad()
+                total, count = 0.0, 0
+                for start in range(0, len(batches) - accumulate + 1, accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y)
+                        (loss * len(y) / n_group).backward()
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+                    optimizer.step()
+                    optimizer.zero_grad()
+                return total / count
+        """,
+        "gradients cleared only once, at the start": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                model.train()
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                optimizer.zero_grad()
+                total, count = 0.0, 0
+                for start in range(0, len(batches), accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y)
+                        (loss * len(y) / n_group).backward()
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+                    optimizer.step()
+                return total / count
+        """,
+        "stale gradients enter the first step": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                model.train()
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                total, count = 0.0, 0
+                for start in range(0, len(batches), accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y)
+                        (loss * len(y) / n_group).backward()
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+                    optimizer.step()
+                    optimizer.zero_grad()
+                return total / count
+        """,
+        "clips after every batch": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                model.train()
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                optimizer.zero_grad()
+                total, count = 0.0, 0
+                for start in range(0, len(batches), accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y)
+                        (loss * len(y) / n_group).backward()
+                        if max_norm is not None:
+                            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    optimizer.step()
+                    optimizer.zero_grad()
+                return total / count
         """,
         "forgets model.train()": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                optimizer.zero_grad()
                 total, count = 0.0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    optimizer.zero_grad()
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
+                for start in range(0, len(batches), accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y)
+                        (loss * len(y) / n_group).backward()
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
                     optimizer.step()
-                    total += loss.item() * len(y)
-                    count += len(y)
+                    optimizer.zero_grad()
                 return total / count
         """,
-        "zero_grad between backward and step": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
+        "returns the scaled losses": """
+            def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
                 model.train()
+                batches = [(X.to(device), y.to(device)) for X, y in loader]
+                optimizer.zero_grad()
                 total, count = 0.0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
-                    optimizer.zero_grad()
+                for start in range(0, len(batches), accumulate):
+                    group = batches[start:start + accumulate]
+                    n_group = sum(len(y) for _, y in group)
+                    for X, y in group:
+                        loss = loss_fn(model(X), y) * len(y) / n_group
+                        loss.backward()
+                        total += loss.item() * len(y)
+                        count += len(y)
+                    if max_norm is not None:
+                        nn.utils.clip_grad_norm_(model.parameters(), max_norm)
                     optimizer.step()
-                    total += loss.item() * len(y)
-                    count += len(y)
+                    optimizer.zero_grad()
                 return total / count
-        """,
-        "ignores loss_fn": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
-                model.train()
-                total, count = 0.0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    optimizer.zero_grad()
-                    loss = nn.functional.cross_entropy(model(X), y)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * len(y)
-                    count += len(y)
-                return total / count
-        """,
-        "returns a tensor, not a float": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
-                model.train()
-                total, count = 0.0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    optimizer.zero_grad()
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
-                    optimizer.step()
-                    total = total + loss.detach() * len(y)
-                    count += len(y)
-                return total / count
-        """,
-        "the loss of the last batch": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
-                model.train()
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    optimizer.zero_grad()
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
-                    optimizer.step()
-                return loss.item()
-        """,
-        "weights every batch by loader.batch_size": """
-            def train_one_epoch(model, loader, loss_fn, optimizer, device):
-                model.train()
-                total = 0.0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    optimizer.zero_grad()
-                    loss = loss_fn(model(X), y)
-                    loss.backward()
-                    optimizer.step()
-                    total += loss.item() * loader.batch_size
-                return total / len(loader.dataset)
         """,
     },
-    "evaluate": {
-        "left in training mode": """
-            def evaluate(model, loader, device):
-                correct, count = 0, 0
+    "confusion_counts": {
+        "rows and columns swapped": """
+            def confusion_counts(model, loader, n_classes, device):
+                model.eval()
+                counts = np.zeros((n_classes, n_classes), dtype=np.int64)
                 with torch.no_grad():
                     for X, y in loader:
-                        X, y = X.to(device), y.to(device)
-                        correct += (model(X).argmax(dim=1) == y).sum().item()
-                        count += len(y)
-                return correct / count
+                        predicted = model(X.to(device)).argmax(dim=1).cpu().numpy()
+                        np.add.at(counts, (predicted, y.numpy()), 1)
+                return counts
+        """,
+        "left in training mode": """
+            def confusion_counts(model, loader, n_classes, device):
+                counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+                with torch.no_grad():
+                    for X, y in loader:
+                        predicted = model(X.to(device)).argmax(dim=1).cpu().numpy()
+                        np.add.at(counts, (y.numpy(), predicted), 1)
+                return counts
         """,
         "tracks gradients": """
-            def evaluate(model, loader, device):
+            def confusion_counts(model, loader, n_classes, device):
                 model.eval()
-                correct, count = 0, 0
+                counts = np.zeros((n_classes, n_classes), dtype=np.int64)
                 for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    correct += (model(X).argmax(dim=1) == y).sum().item()
-                    count += len(y)
-                return correct / count
-        """,
-        "a percentage": """
-            def evaluate(model, loader, device):
-                model.eval()
-                correct, count = 0, 0
-                with torch.no_grad():
-                    for X, y in loader:
-                        X, y = X.to(device), y.to(device)
-                        correct += (model(X).argmax(dim=1) == y).sum().item()
-                        count += len(y)
-                return 100 * correct / count
-        """,
-        "a count": """
-            def evaluate(model, loader, device):
-                model.eval()
-                correct = 0
-                with torch.no_grad():
-                    for X, y in loader:
-                        X, y = X.to(device), y.to(device)
-                        correct += (model(X).argmax(dim=1) == y).sum().item()
-                return correct
-        """,
-        "mean of the batch accuracies": """
-            def evaluate(model, loader, device):
-                model.eval()
-                accuracies = []
-                with torch.no_grad():
-                    for X, y in loader:
-                        X, y = X.to(device), y.to(device)
-                        accuracies.append((model(X).argmax(dim=1) == y).float().mean().item())
-                return sum(accuracies) / len(accuracies)
+                    predicted = model(X.to(device)).argmax(dim=1).cpu().numpy()
+                    np.add.at(counts, (y.numpy(), predicted), 1)
+                return counts
         """,
         "switches gradients off for good": """
-            def evaluate(model, loader, device):
+            def confusion_counts(model, loader, n_classes, device):
                 model.eval()
                 torch.set_grad_enabled(False)
-                correct, count = 0, 0
+                counts = np.zeros((n_classes, n_classes), dtype=np.int64)
                 for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    correct += (model(X).argmax(dim=1) == y).sum().item()
-                    count += len(y)
-                return correct / count
+                    predicted = model(X.to(device)).argmax(dim=1).cpu().numpy()
+                    np.add.at(counts, (y.numpy(), predicted), 1)
+                return counts
         """,
-        "backward on the evaluation loss": """
-            def evaluate(model, loader, device):
+        "scikit-learn without labels: classes that never occur vanish": """
+            def confusion_counts(model, loader, n_classes, device):
+                from sklearn.metrics import confusion_matrix
                 model.eval()
-                correct, count = 0, 0
-                for X, y in loader:
-                    X, y = X.to(device), y.to(device)
-                    logits = model(X)
-                    nn.functional.cross_entropy(logits, y).backward()
-                    correct += (logits.argmax(dim=1) == y).sum().item()
-                    count += len(y)
-                return correct / count
+                truth, predicted = [], []
+                with torch.no_grad():
+                    for X, y in loader:
+                        predicted.append(model(X.to(device)).argmax(dim=1).cpu())
+                        truth.append(y)
+                return confusion_matrix(torch.cat(truth).numpy(), torch.cat(predicted).numpy())
+        """,
+        "fractions, not counts": """
+            def confusion_counts(model, loader, n_classes, device):
+                model.eval()
+                counts = np.zeros((n_classes, n_classes))
+                with torch.no_grad():
+                    for X, y in loader:
+                        predicted = model(X.to(device)).argmax(dim=1).cpu().numpy()
+                        np.add.at(counts, (y.numpy(), predicted), 1)
+                return counts / counts.sum()
+        """,
+    },
+    "fit_digits": {
+        "one epoch of plain SGD": """
+            def fit_digits(images, labels, seed=0):
+                torch.manual_seed(seed)
+                model = MLP(64)
+                loader = DataLoader(TensorDataset(torch.as_tensor(images), torch.as_tensor(labels)), batch_size=32,
+                                    shuffle=True, generator=torch.Generator().manual_seed(seed))
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+                train_epoch_accumulated(model, loader, nn.CrossEntropyLoss(), optimizer, torch.device("cpu"))
+                return model
+        """,
+        "images and labels shuffled apart": """
+            def fit_digits(images, labels, seed=0):
+                torch.manual_seed(seed)
+                rng = np.random.default_rng(seed)
+                model = MLP(64, hidden=(256,))
+                shuffled_images = images[rng.permutation(len(images))]
+                loader = DataLoader(TensorDataset(torch.as_tensor(shuffled_images), torch.as_tensor(labels)),
+                                    batch_size=32)
+                optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+                for epoch in range(25):
+                    train_epoch_accumulated(model, loader, nn.CrossEntropyLoss(), optimizer, torch.device("cpu"))
+                return model
+        """,
+        "standardises the training images, not the model's input": """
+            def fit_digits(images, labels, seed=0):
+                torch.manual_seed(seed)
+                mean, std = images.mean(axis=0), images.std(axis=0) + 1e-3
+                model = MLP(64, hidden=(256,))
+                loader = DataLoader(TensorDataset(torch.as_tensor((images - mean) / std), torch.as_tensor(labels)),
+                                    batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed))
+                optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+                for epoch in range(25):
+                    train_epoch_accumulated(model, loader, nn.CrossEntropyLoss(), optimizer, torch.device("cpu"))
+                return model
         """,
     },
 }
 
-# Other correct answers: a conditional expression, ModuleList with F.relu, from_numpy conversions,
-# zero_grad(set_to_none) after the step, inference_mode and a tensor accuracy.
+# Other correct answers: a conditional expression; ModuleList with flatten(1) and F.relu; the group's
+# batches held in a list and weighted up front, with the clipping written out; scikit-learn's
+# confusion_matrix with every label; SGD with Nesterov momentum, a step schedule, accumulation and clipping.
 ALTERNATIVES = {
     "get_device": """
         def get_device():
@@ -398,43 +411,69 @@ ALTERNATIVES = {
                 self.out = nn.Linear(widths[-1], n_classes)
 
             def forward(self, x):
+                x = x.reshape(len(x), -1)
                 for layer in self.hidden:
                     x = nn.functional.relu(layer(x))
                 return self.out(x)
     """,
-    "make_loaders": """
-        def make_loaders(X_train, y_train, X_val, y_val, batch_size=32):
-            def tensors(X, y):
-                return TensorDataset(torch.from_numpy(np.asarray(X, dtype=np.float32)),
-                                     torch.from_numpy(np.asarray(y)).long())
-            train_loader = DataLoader(tensors(X_train, y_train), batch_size, shuffle=True)
-            val_loader = DataLoader(tensors(X_val, y_val), batch_size, shuffle=False)
-            return train_loader, val_loader
-    """,
-    "train_one_epoch": """
-        def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    "train_epoch_accumulated": """
+        def train_epoch_accumulated(model, loader, loss_fn, optimizer, device, accumulate=1, max_norm=None):
             model.train()
-            running, seen = 0.0, 0
-            for inputs, labels in loader:
-                inputs, labels = inputs.to(device), labels.to(device)
-                loss = loss_fn(model(inputs), labels)
-                loss.backward()
+            running, seen, group = 0.0, 0, []
+
+            def step(group):
+                nonlocal running, seen
+                optimizer.zero_grad()
+                n_group = sum(len(labels) for _, labels in group)
+                for inputs, labels in group:
+                    loss = loss_fn(model(inputs), labels)
+                    (loss * (len(labels) / n_group)).backward()
+                    running += loss.item() * len(labels)
+                    seen += len(labels)
+                if max_norm is not None:
+                    grads = [p.grad for p in model.parameters() if p.grad is not None]
+                    norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+                    if norm > max_norm:
+                        for g in grads:
+                            g.mul_(max_norm / (norm + 1e-6))
                 optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                running += loss.item() * inputs.shape[0]
-                seen += inputs.shape[0]
+
+            for inputs, labels in loader:
+                group.append((inputs.to(device), labels.to(device)))
+                if len(group) == accumulate:
+                    step(group)
+                    group = []
+            if group:
+                step(group)
             return running / seen
     """,
-    "evaluate": """
-        def evaluate(model, loader, device):
+    "confusion_counts": """
+        def confusion_counts(model, loader, n_classes, device):
+            from sklearn.metrics import confusion_matrix
             model.eval()
-            hits, total = torch.tensor(0), 0
+            truth, predicted = [], []
             with torch.inference_mode():
                 for inputs, labels in loader:
-                    predictions = model(inputs.to(device)).argmax(dim=-1).cpu()
-                    hits += (predictions == labels).sum()
-                    total += len(labels)
-            return hits.item() / total
+                    predicted.append(model(inputs.to(device)).argmax(dim=-1).cpu())
+                    truth.append(labels)
+            return confusion_matrix(torch.cat(truth).numpy(), torch.cat(predicted).numpy(),
+                                    labels=list(range(n_classes)))
+    """,
+    "fit_digits": """
+        def fit_digits(images, labels, seed=0):
+            torch.manual_seed(seed)
+            generator = torch.Generator().manual_seed(seed)
+            inputs = torch.from_numpy(np.asarray(images, dtype=np.float32))
+            targets = torch.from_numpy(np.asarray(labels)).long()
+            loader = DataLoader(TensorDataset(inputs, targets), batch_size=16, shuffle=True, generator=generator)
+            model = MLP(inputs[0].numel(), hidden=(128, 64), n_classes=10)
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=8, gamma=0.2)
+            for epoch in range(20):
+                train_epoch_accumulated(model, loader, nn.CrossEntropyLoss(), optimizer, torch.device("cpu"),
+                                        accumulate=2, max_norm=5.0)
+                scheduler.step()
+            return model
     """,
 }
 

@@ -275,3 +275,13 @@ def test_reports_are_plain_data():
     crossed = plain(probes_torch.forward(model, torch.ones(1, 2)))
     weight = crossed["linears"][0]["weight"]
     assert isinstance(weight, torch.Tensor) and not weight.requires_grad
+
+
+def test_fill_gradients_leaves_stale_gradients_of_every_parameter():
+    model = probes_torch.sequential([["Linear", 2, 3], ["ReLU"], ["Linear", 3, 1]])
+    assert plain(probes_torch.fill_gradients(model, 0.5)) is None
+    grads = probes_torch.gradients(model)
+    assert set(grads) == {name for name, _ in model.named_parameters()}
+    for name, p in model.named_parameters():
+        assert grads[name].shape == p.shape and torch.all(grads[name] == 0.5)
+        assert not p.grad.requires_grad
