@@ -112,6 +112,29 @@ class Visit:
         self.context.close()
 
 
+def _loaded(request, browser, site, width: int):
+    page = Visit(browser, site, f"{request.param}.html", width)
+    request.addfinalizer(page.close)
+    return page
+
+
+# Each page is loaded once per width and read by every test below that only looks (pytest groups the
+# tests by these parameters); the tests that click get a fresh page of their own from ``visit``.
+@pytest.fixture(scope="module", params=PAGES)
+def desktop_page(request, browser, site):
+    return _loaded(request, browser, site, DESKTOP)
+
+
+@pytest.fixture(scope="module", params=CHAPTERS)
+def desktop_chapter(request, browser, site):
+    return _loaded(request, browser, site, DESKTOP)
+
+
+@pytest.fixture(scope="module", params=PAGES)
+def phone_page(request, browser, site):
+    return _loaded(request, browser, site, PHONE)
+
+
 @pytest.fixture
 def visit(browser, site):
     opened = []
@@ -126,17 +149,15 @@ def visit(browser, site):
         page.close()
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_loads_from_the_site_alone_without_errors(visit, path):
-    page = visit(path)
+def test_page_loads_from_the_site_alone_without_errors(desktop_page):
+    page = desktop_page
     page.check(not page.external, f"requests to other hosts: {page.external[:5]}", "external")
     page.check(not page.failed, f"failed requests: {page.failed[:5]}", "failed-request")
     page.check(not page.errors, f"console errors: {page.errors[:5]}", "console-error")
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
-def test_maths_is_typeset(visit, path):
-    page = visit(path)
+def test_maths_is_typeset(desktop_chapter):
+    page = desktop_chapter
     page.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
     page.page.evaluate("() => MathJax.startup.promise")
     typeset = page.page.locator("mjx-container").count()
@@ -199,9 +220,8 @@ def test_the_sidebar_hides_and_comes_back_on_wider_screens(visit, width):
     page.check(sidebar.is_visible(), "the toggle did not bring the sidebar back", "sidebar-show")
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_nothing_scrolls_sideways_on_a_phone(visit, path):
-    page = visit(path, PHONE)
+def test_nothing_scrolls_sideways_on_a_phone(phone_page):
+    page = phone_page
     width = page.page.evaluate("() => document.documentElement.scrollWidth")
     page.check(width <= PHONE, f"the page is {width} px wide", "phone-width")
 
@@ -217,17 +237,15 @@ WIDER_THAN_ITS_BOX = """() => [...document.querySelectorAll(
   }).map(e => (e.innerText || e.textContent).split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 90))"""
 
 
-@pytest.mark.parametrize("path", CHAPTERS + EXERCISES)
-def test_code_outputs_and_equations_fit_the_column_on_a_desktop(visit, path):
-    page = visit(path, DESKTOP)
+def test_code_outputs_and_equations_fit_the_column_on_a_desktop(desktop_page):
+    page = desktop_page
     page.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     cut = page.page.evaluate(WIDER_THAN_ITS_BOX)
     page.check(not cut, f"{len(cut)} blocks wider than the column, e.g. {cut[:3]}", "wide-code")
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
-def test_readers_see_teaching_code_only(visit, path):
-    page = visit(path)
+def test_readers_see_teaching_code_only(desktop_chapter):
+    page = desktop_chapter
     shown = page.page.locator(".cell_input pre").all_inner_texts()
     plumbing = [line for text in shown for line in text.splitlines() if re.search(r"\bglue\(", line)]
     page.check(not plumbing, f"glue calls shown to readers: {plumbing[:3]}", "glue")
@@ -246,9 +264,9 @@ def test_one_search_box_a_favicon_and_a_footer_that_is_true(visit, width):
     chapter.check(icon.count() >= 1, "no favicon", "favicon")
     href = icon.first.evaluate("l => l.href")
     chapter.check(chapter.context.request.get(href).ok, f"the favicon {href} does not load", "favicon")
-    footer = chapter.page.locator("footer").inner_text()
+    footer = " ".join(chapter.page.locator("footer").all_inner_texts())
     exercise = visit(EXERCISES[0], width)
-    exercise_footer = exercise.page.locator("footer").inner_text()
+    exercise_footer = " ".join(exercise.page.locator("footer").all_inner_texts())
     chapter.check("executed" in footer, f"the chapter's footer {footer!r} does not say it was executed", "footer")
     exercise.check("Every page is executed" not in exercise_footer and "as students download them" in exercise_footer,
                    f"the footer says {exercise_footer!r} on an exercise page, which is not executed", "footer")
@@ -272,24 +290,21 @@ def test_the_download_button_gives_the_exercise_notebook(visit, path):
     page.check(body == (ROOT / f"{path}.ipynb").read_bytes(), f"{href} differs from {path}.ipynb", "download")
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_no_serious_accessibility_violation(visit, path):
+def test_no_serious_accessibility_violation(desktop_page):
     from axe_playwright_python.sync_playwright import Axe
 
-    page = visit(path)
+    page = desktop_page
     violations = Axe().run(page.page).response["violations"]
     bad = [f"{v['id']} ({v['impact']}): {v['help']}; {len(v['nodes'])} elements, e.g. {v['nodes'][0]['target']}"
            for v in violations if v["impact"] in ("critical", "serious")]
     page.check(not bad, "; ".join(bad), "axe")
 
 
-@pytest.mark.parametrize("path", CHAPTERS)
-def test_first_load_of_a_chapter_is_at_most_2_MB(visit, path):
-    page = visit(path)
+def test_first_load_of_a_chapter_is_at_most_2_MB(desktop_chapter):
+    page = desktop_chapter
     page.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-    page.page.wait_for_timeout(500)
     total = sum(page.sizes.values())
     biggest = sorted(page.sizes.items(), key=lambda kv: -kv[1])[:3]
-    print(f"{path}: {total / 1e6:.2f} MB in {len(page.sizes)} responses")
+    print(f"{page.path}: {total / 1e6:.2f} MB in {len(page.sizes)} responses")
     page.check(total <= FIRST_LOAD_BUDGET, f"first load {total / 1e6:.2f} MB, largest "
                f"{[(urlparse(u).path.rsplit('/', 1)[-1], round(n / 1e6, 2)) for u, n in biggest]}", "weight")
