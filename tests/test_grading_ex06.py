@@ -7,37 +7,111 @@ ASSIGNMENT = "ex06_pytorch"
 
 WRONG = {
     "get_device": {
-        "always the CPU": """
-            def get_device():
+        "ignores prefer": """
+            def get_device(prefer=None):
+                if torch.cuda.is_available():
+                    return torch.device("cuda")
+                if torch.backends.mps.is_available():
+                    return torch.device("mps")
                 return torch.device("cpu")
         """,
-        "skips MPS": """
-            def get_device():
-                return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        "falls back to the CPU when the device asked for is missing": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                if str(prefer) not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                return torch.device(prefer if str(prefer) in available else "cpu")
+        """,
+        "returns the name, not a torch.device": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return available[0]
+                name = prefer.type if isinstance(prefer, torch.device) else prefer
+                if name not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                if name not in available:
+                    raise ValueError(f"{name} is not available; available: {available}")
+                return name
+        """,
+        "RuntimeError, not ValueError, for a missing device": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                name = prefer.type if isinstance(prefer, torch.device) else prefer
+                if name not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                if name not in available:
+                    raise RuntimeError(f"{name} is not available; available: {available}")
+                return torch.device(name)
+        """,
+        "lets torch.device raise RuntimeError for an unknown name": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                device = torch.device(prefer)
+                if device.type not in available:
+                    raise ValueError(f"{device} is not available; available: {', '.join(available)}")
+                return device
+        """,
+        "the message does not say what is available": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                name = prefer.type if isinstance(prefer, torch.device) else prefer
+                if name not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                if name not in available:
+                    raise ValueError(f"{name} is not available")
+                return torch.device(name)
+        """,
+        "a torch.device as prefer is rejected": """
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                if prefer not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"prefer must be 'cuda', 'mps' or 'cpu', not {prefer!r}")
+                if prefer not in available:
+                    raise ValueError(f"{prefer} is not available; available: {', '.join(available)}")
+                return torch.device(prefer)
         """,
         "MPS before CUDA": """
-            def get_device():
-                if torch.backends.mps.is_available():
-                    return torch.device("mps")
-                if torch.cuda.is_available():
-                    return torch.device("cuda")
-                return torch.device("cpu")
+            def get_device(prefer=None):
+                available = [name for name, found in [("mps", torch.backends.mps.is_available()),
+                                                      ("cuda", torch.cuda.is_available()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                name = prefer.type if isinstance(prefer, torch.device) else prefer
+                if name not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                if name not in available:
+                    raise ValueError(f"{name} is not available; available: {', '.join(available)}")
+                return torch.device(name)
         """,
         "MPS built is not MPS available": """
-            def get_device():
-                if torch.cuda.is_available():
-                    return torch.device("cuda")
-                if torch.backends.mps.is_built():
-                    return torch.device("mps")
-                return torch.device("cpu")
-        """,
-        "a string, not a torch.device": """
-            def get_device():
-                if torch.cuda.is_available():
-                    return "cuda"
-                if torch.backends.mps.is_available():
-                    return "mps"
-                return "cpu"
+            def get_device(prefer=None):
+                available = [name for name, found in [("cuda", torch.cuda.is_available()),
+                                                      ("mps", torch.backends.mps.is_built()), ("cpu", True)] if found]
+                if prefer is None:
+                    return torch.device(available[0])
+                name = prefer.type if isinstance(prefer, torch.device) else prefer
+                if name not in ("cuda", "mps", "cpu"):
+                    raise ValueError(f"unknown device {prefer!r}")
+                if name not in available:
+                    raise ValueError(f"{name} is not available; available: {', '.join(available)}")
+                return torch.device(name)
         """,
     },
     "MLP": {
@@ -393,14 +467,23 @@ WRONG = {
     },
 }
 
-# Other correct answers: a conditional expression; ModuleList with flatten(1) and F.relu; the group's
-# batches held in a list and weighted up front, with the clipping written out; scikit-learn's
-# confusion_matrix with every label; SGD with Nesterov momentum, a step schedule, accumulation and clipping.
+# Other correct answers: the availability checks kept as functions and called when needed; ModuleList
+# with flatten(1) and F.relu; the group's batches held in a list and weighted up front, with the
+# clipping written out; scikit-learn's confusion_matrix with every label; SGD with Nesterov momentum,
+# a step schedule, accumulation and clipping.
 ALTERNATIVES = {
     "get_device": """
-        def get_device():
-            name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
-            return torch.device(name)
+        def get_device(prefer=None):
+            checks = {"cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available, "cpu": lambda: True}
+            if prefer is None:
+                return torch.device(next(name for name, check in checks.items() if check()))
+            name = prefer.type if isinstance(prefer, torch.device) else prefer
+            if not isinstance(name, str) or name not in checks:
+                raise ValueError(f"unknown device {prefer!r}: use None, 'cuda', 'mps', 'cpu' or a torch.device")
+            if not checks[name]():
+                have = [other for other, check in checks.items() if check()]
+                raise ValueError(f"no {name} on this machine; it has {have}")
+            return torch.device(prefer)
     """,
     "MLP": """
         class MLP(nn.Module):
