@@ -31,10 +31,11 @@ from anncourse.course import EXERCISES, ROOT, SOLUTIONS
 
 ASSIGNMENT = "ex01_perceptron"
 NOTEBOOK = "perceptron.ipynb"
-PARTS = ("step", "tlu_predict", "perceptron_epoch", "perceptron_fit")
+PARTS = ("step", "multiclass_predict", "multiclass_epoch", "multiclass_fit", "train_digits")
 TESTS = tuple(f"test_{p}" for p in PARTS)
-MARKDOWN_ANSWER = "xor_answer"
-POINTS = {"test_step": 1.0, "test_tlu_predict": 2.0, "test_perceptron_epoch": 3.0, "test_perceptron_fit": 3.0}
+MARKDOWN_ANSWER = "learning_rate_answer"
+POINTS = {"test_step": 1.0, "test_multiclass_predict": 2.0, "test_multiclass_epoch": 4.0, "test_multiclass_fit": 4.0,
+          "test_train_digits": 3.0}
 FULL = dict(POINTS)
 ZERO = {t: 0.0 for t in TESTS}
 
@@ -89,11 +90,14 @@ SOURCE = nbformat.read(SOLUTIONS / ASSIGNMENT / NOTEBOOK, as_version=4)
 BLANK_ANSWERS = _answer_sources(RELEASE)
 REFERENCE_ANSWERS = {k: _strip_markers(v) for k, v in _answer_sources(SOURCE).items()}
 
+FIT = "def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):\n"
 WRONG_ANSWERS = {
     "step": "def step(z):\n    return np.zeros(np.shape(z), dtype=np.int64)\n",
-    "tlu_predict": "def tlu_predict(X, w, b):\n    return np.zeros(len(X), dtype=np.int64)\n",
-    "perceptron_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    return np.array(w, dtype=float), float(b)\n",
-    "perceptron_fit": "def perceptron_fit(X, y, lr=1.0, max_epochs=100):\n    return np.zeros(np.shape(X)[1]), 0.0\n",
+    "multiclass_predict": "def multiclass_predict(X, W, b):\n    return np.zeros(len(X), dtype=np.int64)\n",
+    "multiclass_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n"
+                        "    return np.array(W, dtype=float), np.array(b, dtype=float), 0\n",
+    "multiclass_fit": FIT + "    return np.zeros((np.shape(X)[1], n_classes)), np.zeros(n_classes), [0]\n",
+    "train_digits": "def train_digits(X, y):\n    return np.zeros((64, 10)), np.zeros(10)\n",
 }
 
 
@@ -298,15 +302,19 @@ LYING_NDARRAY = src('''
 LYING_ANSWERS = {
     "always-equal": (ALWAYS_EQUAL, {
         "step": "def step(z):\n    return Anything(np.shape(z))\n",
-        "tlu_predict": "def tlu_predict(X, w, b):\n    return Anything((len(X),))\n",
-        "perceptron_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    return Anything(np.shape(w)), Anything(())\n",
-        "perceptron_fit": "def perceptron_fit(X, y, lr=1.0, max_epochs=100):\n    return Anything((np.shape(X)[1],)), Anything(())\n",
+        "multiclass_predict": "def multiclass_predict(X, W, b):\n    return Anything((len(X),))\n",
+        "multiclass_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n"
+                            "    return Anything(np.shape(W)), Anything(np.shape(b)), Anything(())\n",
+        "multiclass_fit": FIT + "    return Anything((np.shape(X)[1], n_classes)), Anything((n_classes,)), Anything((1,))\n",
+        "train_digits": "def train_digits(X, y):\n    return Anything((64, 10)), Anything((10,))\n",
     }),
     "lying-ndarray-subclass": (LYING_NDARRAY, {
         "step": "def step(z):\n    return _liar(np.shape(z))\n",
-        "tlu_predict": "def tlu_predict(X, w, b):\n    return _liar((len(X),))\n",
-        "perceptron_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    return _liar(np.shape(w)), _liar(())\n",
-        "perceptron_fit": "def perceptron_fit(X, y, lr=1.0, max_epochs=100):\n    return _liar((np.shape(X)[1],)), _liar(())\n",
+        "multiclass_predict": "def multiclass_predict(X, W, b):\n    return _liar((len(X),))\n",
+        "multiclass_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n"
+                            "    return _liar(np.shape(W)), _liar(np.shape(b)), _liar(())\n",
+        "multiclass_fit": FIT + "    return _liar((np.shape(X)[1], n_classes)), _liar((n_classes,)), _liar((1,))\n",
+        "train_digits": "def train_digits(X, y):\n    return _liar((64, 10)), _liar((10,))\n",
     }),
 }
 
@@ -503,7 +511,7 @@ READ_GRADEBOOK = src('''
             continue
         for name, source in rows:
             print("FOUND", path, name, ":", source)
-            if name in ("step", "tlu_predict", "perceptron_epoch", "perceptron_fit"):
+            if name in ("step", "multiclass_predict", "multiclass_epoch", "multiclass_fit", "train_digits"):
                 exec(source, globals())
 ''')
 
@@ -619,7 +627,7 @@ SPY_LINECACHE = src('''
             text = "".join(entry[2]) if len(entry) > 2 and isinstance(entry[2], list) else ""
             if "_grader" in text or "HIDDEN" in text or "hidden" in name:
                 lines.append(f"{where} FOUND {name}: {text}")
-        for name in ("<hidden test test_step>", "<hidden test test_tlu_predict>", "<hidden test 5>"):
+        for name in ("<hidden test test_step>", "<hidden test test_multiclass_predict>", "<hidden test 5>"):
             lines.append(f"{where} FOUND {name}: {''.join(linecache.getlines(name))}")
         with open("spy.txt", "a") as log:
             log.write("\\n".join(lines) + "\\n")
@@ -628,7 +636,8 @@ SPY_LINECACHE = src('''
 
 SPY_ANSWERS = {
     "step": "def step(z):\n    _spy('step')\n    return np.zeros(np.shape(z), dtype=np.int64)\n",
-    "tlu_predict": "def tlu_predict(X, w, b):\n    _spy('tlu_predict')\n    return np.zeros(len(X), dtype=np.int64)\n",
+    "multiclass_predict": "def multiclass_predict(X, W, b):\n    _spy('multiclass_predict')\n"
+                          "    return np.zeros(len(X), dtype=np.int64)\n",
 }
 SPY_REPORT = "print(open('spy.txt').read()[-60000:])\n"
 
@@ -1036,32 +1045,38 @@ def cases() -> list[Case]:
     # Broken answers and fake success.
     add("wrong-random-answers", "random 0/1 and random floats", lambda ctx: notebook({
         "step": "_rng = np.random.default_rng(0)\ndef step(z):\n    return _rng.integers(0, 2, size=np.shape(z))\n",
-        "tlu_predict": "def tlu_predict(X, w, b):\n    return _rng.integers(0, 2, size=len(X))\n",
-        "perceptron_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    return _rng.normal(size=np.shape(w)), float(_rng.normal())\n",
-        "perceptron_fit": "def perceptron_fit(X, y, lr=1.0, max_epochs=100):\n    return _rng.normal(size=np.shape(X)[1]), float(_rng.normal())\n",
+        "multiclass_predict": "def multiclass_predict(X, W, b):\n    return _rng.integers(0, np.shape(W)[1], size=len(X))\n",
+        "multiclass_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n"
+                            "    return _rng.normal(size=np.shape(W)), _rng.normal(size=np.shape(b)), int(_rng.integers(len(X)))\n",
+        "multiclass_fit": FIT + "    return (_rng.normal(size=(np.shape(X)[1], n_classes)), _rng.normal(size=n_classes),\n"
+                                "            [int(_rng.integers(len(X)))])\n",
+        "train_digits": "def train_digits(X, y):\n    return _rng.normal(size=(64, 10)), _rng.normal(size=10)\n",
     }), attacks=("wrong",))
     add("wrong-nan-answers", "NaN everywhere", lambda ctx: notebook({
         "step": "def step(z):\n    return np.full(np.shape(z), np.nan)\n",
-        "tlu_predict": "def tlu_predict(X, w, b):\n    return np.full(len(X), np.nan)\n",
-        "perceptron_epoch": "def perceptron_epoch(X, y, w, b, lr=1.0):\n    return np.full(np.shape(w), np.nan), float('nan')\n",
-        "perceptron_fit": "def perceptron_fit(X, y, lr=1.0, max_epochs=100):\n    return np.full(np.shape(X)[1], np.nan), float('nan')\n",
+        "multiclass_predict": "def multiclass_predict(X, W, b):\n    return np.full(len(X), np.nan)\n",
+        "multiclass_epoch": "def multiclass_epoch(X, y, W, b, lr=1.0):\n"
+                            "    return np.full(np.shape(W), np.nan), np.full(np.shape(b), np.nan), float('nan')\n",
+        "multiclass_fit": FIT + "    return np.full((np.shape(X)[1], n_classes), np.nan), np.full(n_classes, np.nan), [float('nan')]\n",
+        "train_digits": "def train_digits(X, y):\n    return np.full((64, 10), np.nan), np.full(10, np.nan)\n",
     }), attacks=("wrong",))
     add("wrong-prints-all-tests-passed", "prints 'All tests passed' and fake [ok] lines", after_step('''
             print("All tests passed")
-            for name in ("test_step", "test_tlu_predict", "test_perceptron_epoch", "test_perceptron_fit"):
+            for name in ("test_step", "test_multiclass_predict", "test_multiclass_epoch", "test_multiclass_fit",
+                         "test_train_digits"):
                 print(f"[ok] {name}")
-            print("Score: 9/9")
+            print("Score: 14/14")
         '''), reason=blank_reason, attacks=("fake",))
 
     # Odd but honest: full marks.
     add("ok-pasted-test-cell-duplicate-metadata", "reference answers and a copy of test_step (its metadata too) "
-        "pasted after tlu_predict", edited(paste_test_cell(3, "tlu_predict"), "reference"), expect=dict(FULL),
+        "pasted after multiclass_predict", edited(paste_test_cell(3, "multiclass_predict"), "reference"), expect=dict(FULL),
         attacks=("honest",))
     add("ok-pasted-test-cell-old-schema", "reference answers and a copy of test_step with schema_version 1, "
         "pasted right after the step answer", edited(paste_test_cell(1, "step"), "reference"), expect=dict(FULL),
         attacks=("honest",))
     add("ok-pasted-test-cell-no-grade-id", "reference answers and a copy of test_step whose metadata has no "
-        "grade_id nor schema_version (pre-1.0 nbgrader)", edited(paste_test_cell(None, "perceptron_fit", grade_id=False),
+        "grade_id nor schema_version (pre-1.0 nbgrader)", edited(paste_test_cell(None, "multiclass_fit", grade_id=False),
                                                                  "reference"), expect=dict(FULL), attacks=("honest",))
     add("ok-honest-imports", "imports os, sys, pathlib, io, typing.Callable; writes and reads a file; warns",
         honest, expect=dict(FULL), status="graded", attacks=("honest",))
@@ -1073,9 +1088,9 @@ def cases() -> list[Case]:
         "(as a C library or a subprocess would)", lambda ctx: notebook({"step": REFERENCE_ANSWERS["step"] + "\n\n"
         "import os\nfor _ in range(300):\n    os.write(2, b'x' * 1000 + b'\\n')\n"}, "reference"),
         expect=dict(FULL), status="graded", attacks=("honest",))
-    add("part-endless-loop-in-one-function", "reference answers except tlu_predict, which loops forever",
-        lambda ctx: notebook({"tlu_predict": "def tlu_predict(X, w, b):\n    while True:\n        pass\n"}, "reference"),
-        expect={**FULL, "test_tlu_predict": 0.0}, status="timeout", reason=timeout, attacks=("time",), feedback=True)
+    add("part-endless-loop-in-one-function", "reference answers except step, which loops forever when called",
+        lambda ctx: notebook({"step": "def step(z):\n    while True:\n        pass\n"}, "reference"),
+        expect={**FULL, "test_step": 0.0}, status="timeout", reason=timeout, attacks=("time",), feedback=True)
     return found
 
 

@@ -29,114 +29,288 @@ WRONG = {
                 return np.heaviside(z, 0.0)
         """,
     },
-    "tlu_predict": {
+    "multiclass_predict": {
         "bias forgotten": """
-            def tlu_predict(X, w, b):
-                return step(X @ w)
+            def multiclass_predict(X, W, b):
+                return np.argmax(X @ W, axis=1)
         """,
-        "bias subtracted": """
-            def tlu_predict(X, w, b):
-                return step(X @ w - b)
+        "argmax over the samples": """
+            def multiclass_predict(X, W, b):
+                return np.argmax(X @ W + b, axis=0)
         """,
-        "strict inequality at the boundary": """
-            def tlu_predict(X, w, b):
-                return (X @ w + b > 0).astype(int)
+        "lowest score wins": """
+            def multiclass_predict(X, W, b):
+                return np.argmin(X @ W + b, axis=1)
         """,
-        "calls the hidden reference": """
-            def tlu_predict(X, w, b):
-                return _grader_reference.tlu_predict(X, w, b)
+        "ties go to the highest class": """
+            def multiclass_predict(X, W, b):
+                scores = X @ W + b
+                best = np.zeros(len(X), dtype=int)
+                for c in range(scores.shape[1]):
+                    best = np.where(scores[:, c] >= scores[np.arange(len(X)), best], c, best)
+                return best
         """,
     },
-    "perceptron_epoch": {
+    "multiclass_epoch": {
         "batch update instead of per sample": """
-            def perceptron_epoch(X, y, w, b, lr=1.0):
-                error = y - step(X @ w + b)
-                return w + lr * X.T @ error, b + lr * error.sum()
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+                guesses = np.argmax(X @ W + b, axis=1)
+                mistakes = 0
+                for x_i, y_i, guess in zip(X, y, guesses):
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        W[:, guess] -= lr * x_i
+                        b[y_i] += lr
+                        b[guess] -= lr
+                        mistakes += 1
+                return W, b, mistakes
         """,
-        "updates the caller's weights in place": """
-            def perceptron_epoch(X, y, w, b, lr=1.0):
+        "only the true class moves": """
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+                mistakes = 0
                 for x_i, y_i in zip(X, y):
-                    error = y_i - step(x_i @ w + b)
-                    w += lr * error * x_i
-                    b += lr * error
-                return w, b
+                    guess = np.argmax(x_i @ W + b)
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        b[y_i] += lr
+                        mistakes += 1
+                return W, b, mistakes
         """,
-        "bias never updated": """
-            def perceptron_epoch(X, y, w, b, lr=1.0):
-                w = np.array(w, dtype=float)
+        "updates the caller's W and b in place": """
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                mistakes = 0
                 for x_i, y_i in zip(X, y):
-                    error = y_i - step(x_i @ w + b)
-                    w = w + lr * error * x_i
-                return w, b
+                    guess = np.argmax(x_i @ W + b)
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        W[:, guess] -= lr * x_i
+                        b[y_i] += lr
+                        b[guess] -= lr
+                        mistakes += 1
+                return W, b, mistakes
         """,
-        "error sign flipped": """
-            def perceptron_epoch(X, y, w, b, lr=1.0):
-                w = np.array(w, dtype=float)
+        "biases never updated": """
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+                mistakes = 0
                 for x_i, y_i in zip(X, y):
-                    error = step(x_i @ w + b) - y_i
-                    w = w + lr * error * x_i
-                    b = b + lr * error
-                return w, b
+                    guess = np.argmax(x_i @ W + b)
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        W[:, guess] -= lr * x_i
+                        mistakes += 1
+                return W, b, mistakes
+        """,
+        "counts every sample as a mistake": """
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+                mistakes = 0
+                for x_i, y_i in zip(X, y):
+                    guess = np.argmax(x_i @ W + b)
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        W[:, guess] -= lr * x_i
+                        b[y_i] += lr
+                        b[guess] -= lr
+                    mistakes += 1
+                return W, b, mistakes
+        """,
+        "ties go to the highest class": """
+            def multiclass_epoch(X, y, W, b, lr=1.0):
+                W, b = np.array(W, dtype=float), np.array(b, dtype=float)
+                mistakes = 0
+                for x_i, y_i in zip(X, y):
+                    scores = x_i @ W + b
+                    guess = 0
+                    for c in range(len(scores)):
+                        if scores[c] >= scores[guess]:
+                            guess = c
+                    if guess != y_i:
+                        W[:, y_i] += lr * x_i
+                        W[:, guess] -= lr * x_i
+                        b[y_i] += lr
+                        b[guess] -= lr
+                        mistakes += 1
+                return W, b, mistakes
         """,
     },
-    "perceptron_fit": {
+    "multiclass_fit": {
+        "ignores the seed (never shuffles)": """
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+                best, fewest, history = (W, b), np.inf, []
+                for _ in range(max_epochs):
+                    W, b, mistakes = multiclass_epoch(X, y, W, b, lr)
+                    history.append(mistakes)
+                    errors = np.sum(multiclass_predict(X, W, b) != y)
+                    if errors < fewest:
+                        best, fewest = (W, b), errors
+                    if mistakes == 0:
+                        break
+                return best[0], best[1], history
+        """,
+        "a new generator every epoch": """
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+                best, fewest, history = (W, b), np.inf, []
+                for _ in range(max_epochs):
+                    if seed is None:
+                        order = np.arange(len(X))
+                    else:
+                        order = np.random.default_rng(seed).permutation(len(X))
+                    W, b, mistakes = multiclass_epoch(X[order], y[order], W, b, lr)
+                    history.append(mistakes)
+                    errors = np.sum(multiclass_predict(X, W, b) != y)
+                    if errors < fewest:
+                        best, fewest = (W, b), errors
+                    if mistakes == 0:
+                        break
+                return best[0], best[1], history
+        """,
+        "returns the last weights, not the pocket": """
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+                rng = None if seed is None else np.random.default_rng(seed)
+                history = []
+                for _ in range(max_epochs):
+                    order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
+                    W, b, mistakes = multiclass_epoch(X[order], y[order], W, b, lr)
+                    history.append(mistakes)
+                    if mistakes == 0:
+                        break
+                return W, b, history
+        """,
+        "the pocket keeps the later epoch on a tie": """
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+                rng = None if seed is None else np.random.default_rng(seed)
+                best, fewest, history = (W, b), np.inf, []
+                for _ in range(max_epochs):
+                    order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
+                    W, b, mistakes = multiclass_epoch(X[order], y[order], W, b, lr)
+                    history.append(mistakes)
+                    errors = np.sum(multiclass_predict(X, W, b) != y)
+                    if errors <= fewest:
+                        best, fewest = (W, b), errors
+                    if mistakes == 0:
+                        break
+                return best[0], best[1], history
+        """,
+        "never stops early": """
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+                rng = None if seed is None else np.random.default_rng(seed)
+                best, fewest, history = (W, b), np.inf, []
+                for _ in range(max_epochs):
+                    order = np.arange(len(X)) if rng is None else rng.permutation(len(X))
+                    W, b, mistakes = multiclass_epoch(X[order], y[order], W, b, lr)
+                    history.append(mistakes)
+                    errors = np.sum(multiclass_predict(X, W, b) != y)
+                    if errors < fewest:
+                        best, fewest = (W, b), errors
+                return best[0], best[1], history
+        """,
         "starts from random weights": """
-            def perceptron_fit(X, y, lr=1.0, max_epochs=100):
-                w, b = np.random.default_rng().normal(size=X.shape[1]), 0.0
+            def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+                rng = np.random.default_rng(seed)
+                W, b = rng.normal(size=(X.shape[1], n_classes)), np.zeros(n_classes)
+                best, fewest, history = (W, b), np.inf, []
                 for _ in range(max_epochs):
-                    new_w, new_b = perceptron_epoch(X, y, w, b, lr)
-                    if np.array_equal(new_w, w) and new_b == b:
+                    order = np.arange(len(X)) if seed is None else rng.permutation(len(X))
+                    W, b, mistakes = multiclass_epoch(X[order], y[order], W, b, lr)
+                    history.append(mistakes)
+                    errors = np.sum(multiclass_predict(X, W, b) != y)
+                    if errors < fewest:
+                        best, fewest = (W, b), errors
+                    if mistakes == 0:
                         break
-                    w, b = new_w, new_b
-                return w, b
+                return best[0], best[1], history
         """,
-        "one epoch too few": """
-            def perceptron_fit(X, y, lr=1.0, max_epochs=100):
-                w, b = np.zeros(X.shape[1]), 0.0
-                for _ in range(max_epochs - 1):
-                    w, b = perceptron_epoch(X, y, w, b, lr)
-                return w, b
+    },
+    "train_digits": {
+        "one epoch in the given order": """
+            def train_digits(X, y):
+                W, b, _ = multiclass_fit(X, y, n_classes=10, max_epochs=1)
+                return W, b
         """,
-        "stops after the first epoch": """
-            def perceptron_fit(X, y, lr=1.0, max_epochs=100):
-                return perceptron_epoch(X, y, np.zeros(X.shape[1]), 0.0, lr)
+        "trained on standardised pixels, weights not folded back": """
+            def train_digits(X, y):
+                mean, std = X.mean(axis=0), X.std(axis=0)
+                std[std == 0] = 1.0
+                W, b, _ = multiclass_fit((X - mean) / std, y, n_classes=10, max_epochs=20, seed=0)
+                return W, b
         """,
-        "ignores the learning rate": """
-            def perceptron_fit(X, y, lr=1.0, max_epochs=100):
-                w, b = np.zeros(X.shape[1]), 0.0
-                for _ in range(max_epochs):
-                    new_w, new_b = perceptron_epoch(X, y, w, b, 1.0)
-                    if np.array_equal(new_w, w) and new_b == b:
-                        break
-                    w, b = new_w, new_b
-                return w, b
-        """,
-        "hands the work to scikit-learn": """
-            def perceptron_fit(X, y, lr=1.0, max_epochs=100):
-                from sklearn.linear_model import Perceptron
-                model = Perceptron(eta0=lr, max_iter=max_epochs, shuffle=False, tol=None).fit(X, y)
-                return model.coef_[0], float(model.intercept_[0])
+        "weights returned transposed": """
+            def train_digits(X, y):
+                W, b, _ = multiclass_fit(X / 16, y, n_classes=10, max_epochs=20, seed=0)
+                return (W / 16).T, b
         """,
     },
 }
 
+# Correct answers written differently from the reference: each earns full marks.
+ALTERNATIVES = {
+    "step": """
+        def step(z):
+            return np.heaviside(z, 1.0)
+    """,
+    "multiclass_predict": """
+        def multiclass_predict(X, W, b):
+            return np.argmax(np.einsum("ij,jk->ik", X, W) + b, axis=-1)
+    """,
+    "multiclass_epoch": """
+        def multiclass_epoch(X, y, W, b, lr=1.0):
+            W, b = W.astype(float), b.astype(float)   # astype copies
+            n_classes = W.shape[1]
+            mistakes = 0
+            for x, label in zip(X, y):
+                predicted = int(np.argmax(W.T @ x + b))
+                if predicted != label:
+                    change = np.eye(n_classes)[label] - np.eye(n_classes)[predicted]
+                    W = W + lr * np.outer(x, change)
+                    b = b + lr * change
+                    mistakes += 1
+            return W, b, mistakes
+    """,
+    "multiclass_fit": """
+        def multiclass_fit(X, y, n_classes, lr=1.0, max_epochs=100, seed=None):
+            X, y = np.asarray(X), np.asarray(y)
+            rng = np.random.default_rng(seed) if seed is not None else None
+            W, b = np.zeros((X.shape[1], n_classes)), np.zeros(n_classes)
+            history, best = [], None
+            for epoch in range(max_epochs):
+                idx = rng.permutation(len(y)) if rng is not None else np.arange(len(y))
+                W, b, made = multiclass_epoch(X[idx], y[idx], W, b, lr=lr)
+                history.append(int(made))
+                wrong = int((multiclass_predict(X, W, b) != y).sum())
+                if best is None or wrong < best[0]:
+                    best = (wrong, W.copy(), b.copy())
+                if made == 0:
+                    break
+            return best[1], best[2], history
+    """,
+    "train_digits": """
+        def train_digits(X, y):
+            # Standardised pixels for training, folded back: (x - mean) / std @ W + b on raw x.
+            mean, std = X.mean(axis=0), X.std(axis=0)
+            std[std == 0] = 1.0
+            W, b, _ = multiclass_fit((X - mean) / std, y, 10, max_epochs=20, seed=0)
+            return W / std[:, None], b - (mean / std) @ W
+    """,
+}
 
-# A wrong step fails its visible test; a tlu_predict that does not call step must keep its marks.
-SELF_CONTAINED_TLU = """
-    def tlu_predict(X, w, b):
-        return (X @ w + b >= 0).astype(int)
-"""
-
-CATALOGUE = Catalogue(ASSIGNMENT, WRONG, extra={
-    "wrong-step-only": {"step": WRONG["step"]["step(0) is 0"], "tlu_predict": SELF_CONTAINED_TLU}})
+CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES, independent=frozenset({"multiclass_fit"}), extra={
+    "wrong-epoch-only": {"multiclass_epoch": WRONG["multiclass_epoch"]["only the true class moves"]}})
 
 
 class TestGrading(grading_proof(CATALOGUE)):
     @pytest.mark.slow
-    def test_a_failing_visible_test_costs_only_its_own_part(self, graded):
-        parts = graded.grades["wrong-step-only"]
-        assert parts["test_step"].score == 0
-        assert parts["test_tlu_predict"].score == parts["test_tlu_predict"].max_score
+    def test_a_failing_part_costs_nothing_to_the_part_judged_with_the_graders_helpers(self, graded):
+        parts = graded.grades["wrong-epoch-only"]
+        assert parts["test_multiclass_epoch"].score == 0
+        assert parts["test_multiclass_fit"].score == parts["test_multiclass_fit"].max_score
 
     @pytest.mark.slow
     def test_grades_export_to_csv_with_every_submission(self, graded):
@@ -146,4 +320,4 @@ class TestGrading(grading_proof(CATALOGUE)):
         assert set(rows) == set(graded.grades), "every submission, broken ones included, has a row"
         for student, parts in graded.grades.items():
             assert float(rows[student]["raw_score"]) == total(parts)[0], student
-        assert float(rows["reference"]["max_score"]) == 11, "9 points graded automatically and 2 by hand"
+        assert float(rows["reference"]["max_score"]) == 16, "14 points graded automatically and 2 by hand"

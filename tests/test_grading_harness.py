@@ -6,11 +6,18 @@ from test_grading_ex01 import ASSIGNMENT, WRONG
 
 def test_parts_that_call_each_other_are_found_through_the_chain():
     catalogue = Catalogue(ASSIGNMENT, WRONG)
-    assert catalogue.reaches["perceptron_fit"] == {"perceptron_epoch", "step"}
+    assert catalogue.reaches["multiclass_fit"] == {"multiclass_epoch", "multiclass_predict"}
+    assert catalogue.reaches["train_digits"] == {"multiclass_fit", "multiclass_epoch", "multiclass_predict"}
     assert catalogue.reaches["step"] == set()
-    assert catalogue.may_lose(["step"]) == {"test_step", "test_tlu_predict", "test_perceptron_epoch",
-                                            "test_perceptron_fit"}
-    assert catalogue.may_lose(["perceptron_fit"]) == {"test_perceptron_fit"}
+    assert catalogue.may_lose(["multiclass_epoch"]) == {"test_multiclass_epoch", "test_multiclass_fit",
+                                                        "test_train_digits"}
+    assert catalogue.may_lose(["train_digits"]) == {"test_train_digits"}
+
+
+def test_a_part_judged_on_its_own_may_not_lose_points_for_the_parts_it_calls():
+    catalogue = Catalogue(ASSIGNMENT, WRONG, independent={"multiclass_fit"})
+    assert catalogue.may_lose(["multiclass_epoch"]) == {"test_multiclass_epoch", "test_train_digits"}
+    assert "test_multiclass_fit" in catalogue.may_lose(["multiclass_fit"])
 
 
 def test_rounds_never_put_two_parts_that_call_each_other_together():

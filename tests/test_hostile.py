@@ -447,7 +447,7 @@ def test_the_gradebook_is_intact(batch):
             notebook = gradebook.find_submission_notebook(hc.NOTEBOOK.removesuffix(".ipynb"), hc.ASSIGNMENT, student)
             assert {g.name for g in notebook.grades} == GRADE_CELLS, student
             assert all(g.manual_score is None for g in notebook.grades), f"{student}: a manual score appeared"
-            assert sum(g.max_score for g in notebook.grades) == 11
+            assert sum(g.max_score for g in notebook.grades) == 16
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
