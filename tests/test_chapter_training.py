@@ -67,3 +67,24 @@ def test_momentum_reaches_the_lowest_training_loss_and_plain_sgd_the_highest(val
     assert momentum < sgd / 10
     for name in ("rmsprop", "adam"):
         assert momentum < values[f"training_opt_final_loss_{name}"] < sgd, f"{name} should lie in between"
+
+
+def test_a_cosine_schedule_lets_a_large_rate_settle(values):
+    constant = values["training_schedule_constant_final_loss"]
+    cosine = values["training_schedule_cosine_final_loss"]
+    assert cosine < constant / 200, "the text says more than a hundred times lower, the alt text hundreds of times"
+    assert 5 <= values["training_schedule_constant_rises"] <= 9, "the text says about half of the 14 changes are rises"
+    assert values["training_schedule_constant_last_rise"] >= 12, "the text says the constant run still rises in the last few epochs"
+    assert 0 < values["training_schedule_cosine_last_rise"] <= 5, "the text says the cosine run bounces only in the first five epochs"
+    assert values["training_schedule_cosine_last_lr"] < 0.03 / 50, "the cosine rate should end near zero"
+    assert round(values["training_schedule_cosine_accuracy"], 2) == 0.97
+    assert round(values["training_schedule_constant_accuracy"], 2) == 0.96
+
+
+def test_clipping_rescues_a_too_large_rate_and_does_nothing_at_a_good_one(values):
+    assert values["training_clip_unclipped_val_loss"] > 1e10, "without clipping, rate 3 should blow up"
+    assert values["training_clip_unclipped_max_norm"] > 1e6, "the gradient norms should grow by orders of magnitude"
+    assert 0.94 < values["training_clip_clipped_accuracy"] < 0.96, "the text says about 95%"
+    assert 0.3 < values["training_clip_clipped_fraction"] < 0.5, "the text says about two steps in five were clipped"
+    assert values["training_clip_good_max_norm"] < 1.0, "at rate 1 the clipping at norm 1 should never act"
+    assert values["training_clip_good_accuracy"] > values["training_clip_clipped_accuracy"]
