@@ -179,3 +179,96 @@ def evaluate(model, X, y, batch_size=None) -> dict:
     """``model.evaluate(X, y, batch_size=batch_size, return_dict=True)`` as ``{name: float}``."""
     results = model.evaluate(X, y, batch_size=batch_size, verbose=0, return_dict=True)
     return {str(name): float(np.mean(_numpy(value))) for name, value in results.items()}
+
+
+def _dense_layers(model) -> list:
+    return [layer for layer in _leaf_layers(model) if isinstance(layer, keras.layers.Dense)]
+
+
+def set_dense_weights(model, weights) -> None:
+    """Give each Dense layer of ``model`` (in the order of ``describe_model``'s layers) its entry of
+    ``weights``, a list with one ``[kernel, bias]`` (or ``[kernel]``) list per Dense layer."""
+    layers = _dense_layers(model)
+    if len(layers) != len(weights):
+        raise ValueError(f"the model has {len(layers)} Dense layers, {len(weights)} sets of weights were given")
+    for layer, arrays in zip(layers, weights):
+        layer.set_weights([np.asarray(array) for array in arrays])
+
+
+def outputs_in_training(model, X) -> np.ndarray:
+    """``model(X, training=True)`` as a NumPy array (Dropout active, no weight changes)."""
+    return _numpy(model(X, training=True))
+
+
+def _plain_or_repr(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if value is None or isinstance(value, str):
+        return value
+    return repr(value)[:200]
+
+
+def learning_rates(schedule, steps) -> dict:
+    """The learning rate that ``keras.optimizers.SGD(learning_rate=schedule)`` uses at each optimizer
+    step of ``steps`` (its ``iterations`` set to the step, then ``optimizer.learning_rate`` read).
+
+    Returns ``class`` (type name of ``schedule``), ``is_schedule`` (an instance of
+    ``keras.optimizers.schedules.LearningRateSchedule``), ``values`` (a float per step, ``None`` when
+    it failed) and ``error`` (``None``, or the exception's type and message)."""
+    info = {"class": type(schedule).__name__,
+            "is_schedule": isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule),
+            "values": None, "error": None}
+    try:
+        optimizer = keras.optimizers.SGD(learning_rate=schedule)
+        values = []
+        for step in steps:
+            optimizer.iterations.assign(int(step))
+            values.append(float(np.asarray(_numpy(optimizer.learning_rate), dtype=np.float64).reshape(())))
+        info["values"] = values
+    except Exception as error:
+        info["error"] = f"{type(error).__name__}: {str(error)[:300]}"
+    return info
+
+
+def run_callback(callback, epoch_logs) -> dict:
+    """Drive ``callback`` as ``fit`` does, without training: a small model is given to it with
+    ``set_model`` (its ``stop_training`` False), then ``on_train_begin``; epoch ``i`` calls
+    ``on_epoch_begin(i)`` and ``on_epoch_end(i, epoch_logs[i])`` and is the last when the model's
+    ``stop_training`` is then True; ``on_train_end`` closes. The callback's exceptions propagate.
+
+    Returns ``is_callback`` (an instance of ``keras.callbacks.Callback``), ``epochs_run``,
+    ``stop_training`` (the model's flag at the end), ``has_stopped_epoch`` and ``stopped_epoch``
+    (the callback's attribute: a number, ``None``, or the ``repr`` of anything else)."""
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    model.stop_training = False
+    callback.set_model(model)
+    callback.on_train_begin({})
+    epochs_run = 0
+    for epoch, logs in enumerate(epoch_logs):
+        callback.on_epoch_begin(epoch, {})
+        callback.on_epoch_end(epoch, {str(k): float(v) for k, v in dict(logs).items()})
+        epochs_run += 1
+        if model.stop_training:
+            break
+    callback.on_train_end({})
+    missing = object()
+    stopped = getattr(callback, "stopped_epoch", missing)
+    return {"is_callback": isinstance(callback, keras.callbacks.Callback), "epochs_run": epochs_run,
+            "stop_training": bool(model.stop_training), "has_stopped_epoch": stopped is not missing,
+            "stopped_epoch": None if stopped is missing else _plain_or_repr(stopped)}
+
+
+def fit_model(model, X, y, epochs: int, batch_size: int, validation_data=None, callbacks=None) -> dict:
+    """``model.fit(X, y, epochs=..., batch_size=..., validation_data=..., callbacks=..., verbose=0)``.
+
+    Returns ``epochs`` (``history.epoch``: the indices of the epochs run), ``logs`` (as
+    ``describe_history`` gives them) and ``iterations`` (the optimizer steps taken so far)."""
+    history = model.fit(X, y, epochs=int(epochs), batch_size=int(batch_size), verbose=0,
+                        validation_data=None if validation_data is None else tuple(validation_data),
+                        callbacks=None if callbacks is None else list(callbacks))
+    return {"epochs": [int(epoch) for epoch in history.epoch], "logs": describe_history(history)["logs"],
+            "iterations": int(_numpy(model.optimizer.iterations))}

@@ -62,6 +62,28 @@ def test_loaded_keras_file_predicts_like_the_original(values):
     assert values["keras_saved_model_max_diff"] < 1e-6
 
 
+def test_early_stopping_stops_patience_epochs_after_the_best_and_restores_it(values):
+    best, run, patience = values["keras_early_best_epoch"], values["keras_early_epochs_run"], values["keras_early_patience"]
+    assert patience == 3
+    assert run == best + patience < 100, f"best epoch {best}, {run} epochs run"
+    assert best > 15, "the text says the best epoch comes after the 15 epochs chosen by hand"
+    assert values["keras_early_best_val_loss"] < values["keras_adam_val_loss"]
+    assert values["keras_early_last_val_loss"] > values["keras_early_best_val_loss"]
+    assert math.isclose(values["keras_early_restored_val_loss"], values["keras_early_best_val_loss"], rel_tol=1e-5)
+
+
+def test_checkpoint_file_predicts_like_the_restored_model(values):
+    assert values["keras_checkpoint_max_diff"] < 1e-6
+
+
+def test_flatten_reads_the_images_row_by_row_without_weights(values):
+    assert values["keras_images_are_data"] is True
+    assert tuple(values["keras_images_shape"]) == (1797, 8, 8)
+    assert tuple(values["keras_flatten_output_shape"]) == (None, 64)
+    assert values["keras_flatten_param_count"] == values["keras_param_count"]
+    assert values["keras_flatten_max_diff"] < 1e-6
+
+
 def test_standardising_the_diabetes_target_helps(values):
     scaled, raw = values["keras_diabetes_r2_scaled"], values["keras_diabetes_r2_raw"]
     assert scaled > 0.2
@@ -74,6 +96,12 @@ def test_diabetes_networks_land_within_ten_percent_of_the_linear_baseline_mse(va
     for key in ["scaled", "wide_deep", "sklearn"]:
         ratio = (1 - values[f"keras_diabetes_r2_{key}"]) / linear
         assert abs(ratio - 1) < 0.1, f"{key}: MSE is {ratio:.2f} times the linear baseline's"
+
+
+def test_wide_and_deep_is_the_weakest_standardised_network(values):
+    # the text: although its wide path can carry the linear relation, it comes out last of the three
+    others = [values["keras_diabetes_r2_scaled"], values["keras_diabetes_r2_sklearn"]]
+    assert values["keras_diabetes_r2_wide_deep"] < min(others)
 
 
 def test_tensorflow_lists_the_cpu_and_pins_work_to_it(values):

@@ -7,269 +7,400 @@ from grading_harness import Catalogue, grading_proof, lost_points
 ASSIGNMENT = "ex05_keras"
 
 WRONG = {
-    "build_mlp": {
-        "ends in softmax": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
-                layers.append(keras.layers.Dense(n_classes, activation="softmax"))
-                return keras.Sequential(layers)
-        """,
-        "softmax as an extra layer after the logits": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
-                layers += [keras.layers.Dense(n_classes), keras.layers.Softmax()]
-                return keras.Sequential(layers)
-        """,
-        "hidden layers without activation": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units) for units in hidden]
-                layers.append(keras.layers.Dense(n_classes))
-                return keras.Sequential(layers)
-        """,
-        "activation on the output layer too": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units, activation=activation) for units in hidden]
-                layers.append(keras.layers.Dense(n_classes, activation=activation))
-                return keras.Sequential(layers)
-        """,
-        "only the first hidden layer": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                return keras.Sequential([keras.Input(shape=(n_inputs,)),
-                                         keras.layers.Dense(hidden[0], activation=activation),
-                                         keras.layers.Dense(n_classes)])
-        """,
-        "hidden units hard-coded to 64": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(64, activation=activation) for _ in hidden]
-                layers.append(keras.layers.Dense(n_classes))
-                return keras.Sequential(layers)
-        """,
-        "no output layer: the last hidden layer has n_classes units": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units, activation=activation) for units in hidden[:-1]]
-                layers.append(keras.layers.Dense(n_classes))
-                return keras.Sequential(layers)
-        """,
-        "always relu whatever the activation argument": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.Input(shape=(n_inputs,))]
-                layers += [keras.layers.Dense(units, activation="relu") for units in hidden]
-                layers.append(keras.layers.Dense(n_classes))
-                return keras.Sequential(layers)
-        """,
-        "no Input: the model is never built": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                layers = [keras.layers.Dense(units, activation=activation) for units in hidden]
+    "build_residual_mlp": {
+        "no shortcut: a plain stack of Dense layers": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                layers = [keras.Input(shape=(n_inputs,)), keras.layers.Dense(width, activation="relu")]
+                for _ in range(n_blocks):
+                    layers.append(keras.layers.Dense(width, activation="relu"))
+                    if dropout > 0:
+                        layers.append(keras.layers.Dropout(dropout))
                 return keras.Sequential(layers + [keras.layers.Dense(n_classes)])
         """,
-        "calls the hidden reference": """
-            def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-                return _grader_reference.build_mlp(n_inputs, hidden, n_classes, activation)
+        "linear branch, ReLU after the sum": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dense(width)(h)
+                    if dropout > 0:
+                        branch = keras.layers.Dropout(dropout)(branch)
+                    h = keras.layers.Activation("relu")(keras.layers.Add()([h, branch]))
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
+        """,
+        "every shortcut starts at the first layer": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                first = h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dense(width, activation="relu")(h)
+                    if dropout > 0:
+                        branch = keras.layers.Dropout(dropout)(branch)
+                    h = keras.layers.Add()([first, branch])
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
+        """,
+        "Concatenate, as in wide-and-deep, instead of Add": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dense(width, activation="relu")(h)
+                    if dropout > 0:
+                        branch = keras.layers.Dropout(dropout)(branch)
+                    h = keras.layers.Concatenate()([h, branch])
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
+        """,
+        "dropout on the sum, not on the branch": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dense(width, activation="relu")(h)
+                    h = keras.layers.Add()([h, branch])
+                    if dropout > 0:
+                        h = keras.layers.Dropout(dropout)(h)
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
+        """,
+        "dropout rate fixed at 0.5": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dropout(0.5)(keras.layers.Dense(width, activation="relu")(h))
+                    h = keras.layers.Add()([h, branch])
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
+        """,
+        "ends in softmax": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                for _ in range(n_blocks):
+                    branch = keras.layers.Dense(width, activation="relu")(h)
+                    if dropout > 0:
+                        branch = keras.layers.Dropout(dropout)(branch)
+                    h = keras.layers.Add()([h, branch])
+                return keras.Model(inputs, keras.layers.Dense(n_classes, activation="softmax")(h))
+        """,
+        "one Dense layer shared by all blocks": """
+            def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+                inputs = keras.Input(shape=(n_inputs,))
+                h = keras.layers.Dense(width, activation="relu")(inputs)
+                shared = keras.layers.Dense(width, activation="relu")
+                for _ in range(n_blocks):
+                    branch = shared(h)
+                    if dropout > 0:
+                        branch = keras.layers.Dropout(dropout)(branch)
+                    h = keras.layers.Add()([h, branch])
+                return keras.Model(inputs, keras.layers.Dense(n_classes)(h))
         """,
     },
-    "compile_for_logits": {
-        "from_logits=False": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
-                return model
+    "warmup_cosine": {
+        "no warm-up: a cosine from the peak at step 0": """
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                return keras.optimizers.schedules.CosineDecay(peak, decay_steps=total_steps)
         """,
-        "loss given by name, so from_logits is False": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-                return model
+        "the decay lasts total_steps after the warm-up": """
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total_steps, warmup_target=peak,
+                                                              warmup_steps=warmup_steps)
         """,
-        "optimizer by name ignores the learning rate": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                              metrics=["accuracy"])
-                return model
+        "the cosine climbs back after total_steps": """
+            class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
+                def __init__(self, peak, warmup_steps, total_steps):
+                    self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
+
+                def __call__(self, step):
+                    s = keras.ops.cast(step, "float32")
+                    cosine = 0.5 * self.peak * (1 + keras.ops.cos(math.pi * (s - self.warmup_steps)
+                                                                  / (self.total_steps - self.warmup_steps)))
+                    return keras.ops.where(s < self.warmup_steps, self.peak * s / self.warmup_steps, cosine)
+
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                return _Schedule(peak, warmup_steps, total_steps)
         """,
-        "SGD instead of Adam": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                              metrics=["accuracy"])
-                return model
+        "a plain function of the step": """
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                def rate(step):
+                    s = keras.ops.cast(step, "float32")
+                    progress = keras.ops.clip((s - warmup_steps) / (total_steps - warmup_steps), 0.0, 1.0)
+                    cosine = 0.5 * peak * (1 + keras.ops.cos(math.pi * progress))
+                    return keras.ops.where(s < warmup_steps, peak * s / warmup_steps, cosine)
+                return rate
         """,
-        "learning rate hard-coded": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                              metrics=["accuracy"])
-                return model
+        "the warm-up is one step ahead": """
+            class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
+                def __init__(self, peak, warmup_steps, total_steps):
+                    self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
+
+                def __call__(self, step):
+                    s = keras.ops.cast(step, "float32")
+                    progress = keras.ops.clip((s - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0, 1)
+                    cosine = 0.5 * self.peak * (1 + keras.ops.cos(math.pi * progress))
+                    return keras.ops.where(s < self.warmup_steps, self.peak * (s + 1) / self.warmup_steps, cosine)
+
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                return _Schedule(peak, warmup_steps, total_steps)
         """,
-        "no accuracy metric": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-                return model
-        """,
-        "keras.metrics.Accuracy compares labels with raw outputs": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                              metrics=[keras.metrics.Accuracy()])
-                return model
-        """,
-        "categorical cross-entropy expects one-hot labels": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss=keras.losses.CategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-                return model
-        """,
-        "forgets to return the model": """
-            def compile_for_logits(model, learning_rate=1e-3):
-                model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                              metrics=["accuracy"])
+        "a linear decay after the warm-up": """
+            def warmup_cosine(peak, warmup_steps, total_steps):
+                class Schedule(keras.optimizers.schedules.LearningRateSchedule):
+                    def __call__(self, step):
+                        s = keras.ops.cast(step, "float32")
+                        progress = keras.ops.clip((s - warmup_steps) / (total_steps - warmup_steps), 0.0, 1.0)
+                        return keras.ops.where(s < warmup_steps, peak * s / warmup_steps, peak * (1 - progress))
+                return Schedule()
         """,
     },
-    "train": {
-        "no validation data": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=0)
+    "StopAtTarget": {
+        "a strict comparison: reaching the target exactly does not stop": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.mode, self.stopped_epoch = monitor, target, mode, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if self.monitor not in logs:
+                        raise ValueError(f"no {self.monitor} in the logs")
+                    value = logs[self.monitor]
+                    if (value > self.target) if self.mode == "max" else (value < self.target):
+                        self.stopped_epoch = epoch
+                        self.model.stop_training = True
         """,
-        "validation_split instead of the validation data": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_train, y_train, validation_split=0.2, epochs=epochs,
-                                 batch_size=batch_size, verbose=0)
+        "mode ignored: always 'at least'": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.stopped_epoch = monitor, target, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if self.monitor not in logs:
+                        raise ValueError(f"no {self.monitor} in the logs")
+                    if logs[self.monitor] >= self.target:
+                        self.stopped_epoch = epoch
+                        self.model.stop_training = True
         """,
-        "epochs not passed to fit": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_train, y_train, validation_data=(X_val, y_val), batch_size=batch_size,
-                                 verbose=0)
+        "sets its own stop_training, not the model's": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.mode, self.stopped_epoch = monitor, target, mode, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if self.monitor not in logs:
+                        raise ValueError(f"no {self.monitor} in the logs")
+                    value = logs[self.monitor]
+                    if (value >= self.target) if self.mode == "max" else (value <= self.target):
+                        self.stopped_epoch = epoch
+                        self.stop_training = True
         """,
-        "batch size not passed to fit": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs, verbose=0)
+        "stopped_epoch counted from 1": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.mode, self.stopped_epoch = monitor, target, mode, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if self.monitor not in logs:
+                        raise ValueError(f"no {self.monitor} in the logs")
+                    value = logs[self.monitor]
+                    if (value >= self.target) if self.mode == "max" else (value <= self.target):
+                        self.stopped_epoch = epoch + 1
+                        self.model.stop_training = True
         """,
-        "trains on the validation data": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_val, y_val, validation_data=(X_train, y_train), epochs=epochs,
-                                 batch_size=batch_size, verbose=0)
+        "not reset at the start of a training": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.mode, self.stopped_epoch = monitor, target, mode, None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if self.monitor not in logs:
+                        raise ValueError(f"no {self.monitor} in the logs")
+                    value = logs[self.monitor]
+                    if (value >= self.target) if self.mode == "max" else (value <= self.target):
+                        self.stopped_epoch = epoch
+                        self.model.stop_training = True
         """,
-        "returns the history dict, not the History": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                return model.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
-                                 batch_size=batch_size, verbose=0).history
+        "a missing value is silently ignored": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.monitor, self.target, self.mode, self.stopped_epoch = monitor, target, mode, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    value = (logs or {}).get(self.monitor)
+                    if value is None:
+                        return
+                    if (value >= self.target) if self.mode == "max" else (value <= self.target):
+                        self.stopped_epoch = epoch
+                        self.model.stop_training = True
         """,
-        "trains a copy and returns its History": """
-            def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-                copy = keras.models.clone_model(model)
-                copy.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-                return copy.fit(X_train, y_train, validation_data=(X_val, y_val), epochs=epochs,
-                                batch_size=batch_size, verbose=0)
+        "monitor hard-coded to val_accuracy": """
+            class StopAtTarget(keras.callbacks.Callback):
+                def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                    super().__init__()
+                    self.target, self.mode, self.stopped_epoch = target, mode, None
+
+                def on_train_begin(self, logs=None):
+                    self.stopped_epoch = None
+
+                def on_epoch_end(self, epoch, logs=None):
+                    if "val_accuracy" not in logs:
+                        raise ValueError("no val_accuracy in the logs")
+                    value = logs["val_accuracy"]
+                    if (value >= self.target) if self.mode == "max" else (value <= self.target):
+                        self.stopped_epoch = epoch
+                        self.model.stop_training = True
         """,
     },
-    "predict_proba": {
-        "returns the logits": """
-            def predict_proba(model, X):
-                return keras.ops.convert_to_numpy(model(X))
+    "fit_digits": {
+        "no Flatten: the model expects rows of 64 values": """
+            def fit_digits(images, labels, seed=0):
+                keras.utils.set_random_seed(seed)
+                model = build_residual_mlp(64, dropout=0.1)
+                steps = 20 * math.ceil(0.9 * len(images) / 64)
+                model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, steps // 10, steps)),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                model.fit(images.reshape(len(images), 64) / 16, labels, validation_split=0.1, epochs=20,
+                          batch_size=64, verbose=0, callbacks=[StopAtTarget("val_accuracy", 0.99)])
+                return model
         """,
-        "softmax applied twice": """
-            def predict_proba(model, X):
-                return keras.ops.convert_to_numpy(keras.ops.softmax(keras.ops.softmax(model(X))))
+        "returns the History, not the model": """
+            def fit_digits(images, labels, seed=0):
+                keras.utils.set_random_seed(seed)
+                pixels = keras.Input(shape=(8, 8))
+                scaled = keras.layers.Rescaling(1 / 16)(keras.layers.Flatten()(pixels))
+                model = keras.Model(pixels, build_residual_mlp(64, dropout=0.1)(scaled))
+                steps = 20 * math.ceil(0.9 * len(images) / 64)
+                model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, steps // 10, steps)),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                return model.fit(images, labels, validation_split=0.1, epochs=20, batch_size=64, verbose=0,
+                                 callbacks=[StopAtTarget("val_accuracy", 0.99)])
         """,
-        "softmax along axis 0": """
-            def predict_proba(model, X):
-                return keras.ops.convert_to_numpy(keras.ops.softmax(model(X), axis=0))
+        "a single epoch": """
+            def fit_digits(images, labels, seed=0):
+                keras.utils.set_random_seed(seed)
+                pixels = keras.Input(shape=(8, 8))
+                scaled = keras.layers.Rescaling(1 / 16)(keras.layers.Flatten()(pixels))
+                model = keras.Model(pixels, build_residual_mlp(64, dropout=0.1)(scaled))
+                steps = math.ceil(0.9 * len(images) / 64)
+                model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, steps // 10, steps)),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                model.fit(images, labels, validation_split=0.1, epochs=1, batch_size=64, verbose=0,
+                          callbacks=[StopAtTarget("val_accuracy", 0.99)])
+                return model
         """,
-        "softmax without subtracting the maximum": """
-            def predict_proba(model, X):
-                logits = model.predict(X, verbose=0)
-                return np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        "stops at 90% training accuracy": """
+            def fit_digits(images, labels, seed=0):
+                keras.utils.set_random_seed(seed)
+                pixels = keras.Input(shape=(8, 8))
+                scaled = keras.layers.Rescaling(1 / 16)(keras.layers.Flatten()(pixels))
+                model = keras.Model(pixels, build_residual_mlp(64, dropout=0.1)(scaled))
+                steps = 20 * math.ceil(0.9 * len(images) / 64)
+                model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, steps // 10, steps)),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                model.fit(images, labels, validation_split=0.1, epochs=20, batch_size=64, verbose=0,
+                          callbacks=[StopAtTarget("accuracy", 0.9)])
+                return model
         """,
-        "sigmoid instead of softmax": """
-            def predict_proba(model, X):
-                return keras.ops.convert_to_numpy(keras.ops.sigmoid(model(X)))
-        """,
-    },
-    "predict_classes": {
-        "argmax along axis 0": """
-            def predict_classes(model, X):
-                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=0)
-        """,
-        "keeps a column: shape (N, 1)": """
-            def predict_classes(model, X):
-                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=1, keepdims=True)
-        """,
-        "argmax without an axis": """
-            def predict_classes(model, X):
-                return np.argmax(keras.ops.convert_to_numpy(model(X)))
-        """,
-        "returns the probabilities": """
-            def predict_classes(model, X):
-                return predict_proba(model, X)
-        """,
-        "classes as floats": """
-            def predict_classes(model, X):
-                return np.argmax(keras.ops.convert_to_numpy(model(X)), axis=1).astype(float)
+        "scales the images outside the model": """
+            def fit_digits(images, labels, seed=0):
+                keras.utils.set_random_seed(seed)
+                mean, std = images.mean(axis=0), images.std(axis=0) + 1e-6
+                pixels = keras.Input(shape=(8, 8))
+                model = keras.Model(pixels, build_residual_mlp(64, dropout=0.1)(keras.layers.Flatten()(pixels)))
+                steps = 20 * math.ceil(0.9 * len(images) / 64)
+                model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(1e-2, steps // 10, steps)),
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                model.fit((images - mean) / std, labels, validation_split=0.1, epochs=20, batch_size=64, verbose=0,
+                          callbacks=[StopAtTarget("val_accuracy", 0.99)])
+                return model
         """,
     },
 }
 
-# Other correct answers: the functional API, Keras' own predict, a named metric, shuffling, printing.
+# Other correct answers: Dense and Activation layers with the + operator, a built-in schedule, other
+# comparisons, a Normalization layer and a validation set split off by hand.
 ALTERNATIVES = {
-    "build_mlp": """
-        def build_mlp(n_inputs, hidden=(64,), n_classes=10, activation="relu"):
-            inputs = keras.Input(shape=(n_inputs,))
-            x = inputs
-            for units in hidden:
-                x = keras.layers.Dense(units)(x)
-                x = keras.layers.Activation(activation)(x)
-            return keras.Model(inputs, keras.layers.Dense(n_classes, name="logits")(x))
+    "build_residual_mlp": """
+        def build_residual_mlp(n_inputs, width=64, n_blocks=2, n_classes=10, dropout=0.0):
+            x = keras.Input(shape=(n_inputs,), name="features")
+            h = keras.layers.Activation("relu")(keras.layers.Dense(width)(x))
+            for k in range(n_blocks):
+                f = keras.layers.Activation("relu")(keras.layers.Dense(width, name=f"block_{k}")(h))
+                h = h + keras.layers.Dropout(rate=dropout)(f)
+            return keras.Model(inputs=x, outputs=keras.layers.Dense(n_classes, name="logits")(h), name="resmlp")
     """,
-    "compile_for_logits": """
-        def compile_for_logits(model, learning_rate=1e-3):
-            model.compile(keras.optimizers.Adam(learning_rate),
-                          keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                          metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    "warmup_cosine": """
+        def warmup_cosine(peak, warmup_steps, total_steps):
+            return keras.optimizers.schedules.CosineDecay(
+                initial_learning_rate=0.0, decay_steps=total_steps - warmup_steps, alpha=0.0,
+                warmup_target=peak, warmup_steps=warmup_steps)
+    """,
+    "StopAtTarget": """
+        import operator
+
+        class StopAtTarget(keras.callbacks.Callback):
+            def __init__(self, monitor="val_accuracy", target=0.95, mode="max"):
+                super().__init__()
+                self.monitor, self.target = monitor, target
+                self.reached = {"max": operator.ge, "min": operator.le}[mode]
+                self.stopped_epoch = None
+
+            def on_train_begin(self, logs=None):
+                self.stopped_epoch = None
+
+            def on_epoch_end(self, epoch, logs=None):
+                value = (logs or {}).get(self.monitor)
+                if value is None:
+                    raise ValueError(f"the logs have no {self.monitor!r}: {sorted(logs or {})}")
+                if self.stopped_epoch is None and self.reached(float(value), self.target):
+                    self.stopped_epoch = int(epoch)
+                    self.model.stop_training = True
+    """,
+    "fit_digits": """
+        def fit_digits(images, labels, seed=0):
+            keras.utils.set_random_seed(seed)
+            order = np.random.default_rng(seed).permutation(len(images))
+            cut = int(0.85 * len(images))
+            train, held = order[:cut], order[cut:]
+            normalise = keras.layers.Normalization()
+            normalise.adapt(images[train].reshape(-1, 64))
+            pixels = keras.Input(shape=(8, 8))
+            features = normalise(keras.layers.Flatten()(pixels))
+            model = keras.Model(pixels, build_residual_mlp(64, width=96, n_blocks=1)(features))
+            steps = 15 * math.ceil(cut / 32)
+            model.compile(optimizer=keras.optimizers.Adam(warmup_cosine(3e-3, steps // 20, steps)),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                          metrics=[keras.metrics.SparseCategoricalAccuracy(name="acc")])
+            model.fit(images[train], labels[train], validation_data=(images[held], labels[held]), epochs=15,
+                      batch_size=32, verbose=0, callbacks=[StopAtTarget("val_loss", target=0.02, mode="min")])
             return model
     """,
-    "train": """
-        def train(model, X_train, y_train, X_val, y_val, epochs=20, batch_size=32):
-            history = model.fit(X_train, y_train, batch_size=batch_size, epochs=epochs, verbose=2,
-                                validation_data=(X_val, y_val), shuffle=True)
-            return history
-    """,
-    "predict_proba": """
-        def predict_proba(model, X):
-            logits = model.predict(X, verbose=0)
-            shifted = logits - logits.max(axis=1, keepdims=True)
-            return np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-    """,
-    "predict_classes": """
-        def predict_classes(model, X):
-            return predict_proba(model, X).argmax(axis=-1)
-    """,
 }
 
-
-# Predictions left as Keras tensors (the hidden tests convert them in the sandbox, where they stay).
-AS_KERAS_TENSORS = {
-    "predict_proba": """
-        def predict_proba(model, X):
-            return keras.ops.softmax(model(X), axis=-1)
-    """,
-    "predict_classes": """
-        def predict_classes(model, X):
-            return keras.ops.argmax(model(X), axis=-1)
-    """,
-}
-
-CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES, extra={"keras-tensors": AS_KERAS_TENSORS})
+CATALOGUE = Catalogue(ASSIGNMENT, WRONG, ALTERNATIVES)
 
 
 class TestGrading(grading_proof(CATALOGUE)):
     @pytest.mark.slow
-    def test_predictions_returned_as_keras_tensors_earn_full_marks(self, graded):
-        assert not lost_points(graded.grades["keras-tensors"], CATALOGUE.test_cells)
+    def test_feedback_names_the_known_mistake(self, graded):
+        """The round with the plain stack tells the student the shortcut is missing."""
+        student = CATALOGUE.round_of("build_residual_mlp", "no shortcut: a plain stack of Dense layers")
+        assert "shortcut" in graded.feedback(student)
+        assert not lost_points(graded.grades["reference"], CATALOGUE.test_cells)

@@ -149,3 +149,74 @@ def test_evaluate_and_train_then_describe_the_history(model):
     assert all(type(v) is float for values in info["logs"].values() for v in values)
     assert pk.describe_compiled(model)["optimizer"]["iterations"] == 2 * 2  # 2 epochs of ceil(6 / 4) steps
     assert pk.describe_history({"loss": [1.0]}) == {"class": "dict", "is_history": False, "logs": None}
+
+
+def test_set_dense_weights_sets_each_dense_layer_in_order():
+    inputs = keras.Input(shape=(3,))
+    hidden = keras.layers.Activation("relu")(keras.layers.Dense(4)(inputs))
+    functional = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    pk.set_dense_weights(functional, [WEIGHTS[:2], WEIGHTS[2:]])
+    np.testing.assert_allclose(pk.outputs(functional, X), forward(X), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="2 Dense layers"):
+        pk.set_dense_weights(functional, [WEIGHTS[:2]])
+
+
+def test_outputs_in_training_run_dropout():
+    dropping = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dropout(0.5)])
+    ones = np.ones((200, 3), np.float32)
+    got = pk.outputs_in_training(dropping, ones)
+    assert set(np.unique(got)) == {0.0, 2.0}  # inverted dropout: kept values scaled by 1 / (1 - p)
+    assert np.array_equal(pk.outputs(dropping, ones), ones)
+
+
+def test_learning_rates_reads_the_rate_an_optimizer_uses_at_each_step():
+    cosine = keras.optimizers.schedules.CosineDecay(0.0, 6, warmup_target=0.1, warmup_steps=2)
+    info = pk.learning_rates(cosine, [0, 1, 2, 5, 8, 20])
+    assert info["is_schedule"] and info["class"] == "CosineDecay" and info["error"] is None
+    expected = [0.0, 0.05, 0.1, 0.05 * (1 + np.cos(np.pi * 3 / 6)), 0.0, 0.0]
+    np.testing.assert_allclose(info["values"], expected, rtol=1e-5, atol=1e-7)
+    constant = pk.learning_rates(0.25, [0, 3])
+    assert not constant["is_schedule"] and np.allclose(constant["values"], 0.25)
+    plain = pk.learning_rates(lambda step: 0.1, [0])  # an optimizer calls a plain function without the step
+    assert plain["values"] is None and plain["error"].startswith("TypeError")
+
+
+def test_run_callback_drives_the_hooks_as_fit_does():
+    stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=1)
+    info = pk.run_callback(stopping, [{"val_loss": v} for v in [0.5, 0.4, 0.45, 0.3]])
+    assert info == {"is_callback": True, "epochs_run": 3, "stop_training": True, "has_stopped_epoch": True,
+                    "stopped_epoch": 2}
+    again = pk.run_callback(stopping, [{"val_loss": v} for v in [0.5, 0.4]])  # on_train_begin resets it
+    assert again["epochs_run"] == 2 and not again["stop_training"] and again["stopped_epoch"] == 0
+
+    class Recorder(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_train_begin(self, logs=None):
+            self.calls.append("begin")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.calls.append((epoch, logs))
+
+        def on_train_end(self, logs=None):
+            self.calls.append("end")
+
+    recorder = Recorder()
+    info = pk.run_callback(recorder, [{"loss": 1}, {"loss": 0.5}])
+    assert recorder.calls == ["begin", (0, {"loss": 1.0}), (1, {"loss": 0.5}), "end"]
+    assert info["has_stopped_epoch"] is False and info["stopped_epoch"] is None and info["epochs_run"] == 2
+
+
+def test_fit_model_reports_epochs_logs_and_steps_and_passes_callbacks():
+    model = pk.dense_model(3, [(2, None)])
+    pk.compile_model(model, "SGD", 0.1, "SparseCategoricalCrossentropy", {"from_logits": True})
+
+    class StopAfterTwo(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = epoch == 1
+
+    run = pk.fit_model(model, X, Y, epochs=5, batch_size=4, validation_data=(X, Y), callbacks=[StopAfterTwo()])
+    assert run["epochs"] == [0, 1] and run["iterations"] == 2 * 2
+    assert set(run["logs"]) == {"loss", "val_loss"} and all(len(v) == 2 for v in run["logs"].values())
