@@ -12,7 +12,7 @@ probe...), and what it returns travels back as plain data, or as a new handle wh
   :func:`call_seeded`, :func:`call_with_accelerators`, :func:`call_recorded`;
 - *read or set* an object's state: :func:`accelerators`, :func:`module_summary`, :func:`forward`,
   :func:`batches`, :func:`state_dict`, :func:`gradients`, :func:`load_state_dict`,
-  :func:`set_training`, :func:`to_numpy`.
+  :func:`set_training`, :func:`to_numpy`, :func:`fill_gradients`.
 
 Probes are not secret: a student may read this file. They build and measure only; every reference,
 threshold and expected value stays in the hidden tests, which decide. They trust nothing about their
