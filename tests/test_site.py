@@ -29,3 +29,4 @@ def test_the_search_index_scripts_are_recognised():
     page = ('<script src="../_static/searchtools.js"></script>\n    <script src="../_static/language_data.js">'
             '</script>\n    <script src="../searchindex.js"></script><script src="../_static/keep.js"></script>')
     assert SEARCH_AS_YOU_TYPE.sub("", page) == '<script src="../_static/keep.js"></script>'
+
