@@ -39,10 +39,10 @@ from anncourse.course import course_with_submissions, nbgrader_env, run_nbgrader
 
 BIN = Path(sys.executable).parent
 HOSTILE = {
-    "endless-loop": {"softmax": "def softmax(z):\n    while True:\n        pass"},
-    "exits": {"one_hot": "import os\nos._exit(3)"},
+    "endless-loop": {"softmax": "def softmax(z, axis=-1, temperature=1.0):\n    while True:\n        pass"},
+    "exits": {"top_k_accuracy": "import os\nos._exit(3)"},
     "hook": {"softmax": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n"
-                        "def softmax(z):\n    raise ValueError"},
+                        "def softmax(z, axis=-1, temperature=1.0):\n    raise ValueError"},
 }
 
 

@@ -66,3 +66,20 @@ def test_stable_binary_cross_entropy_matches_pytorch_and_two_class_softmax(value
 def test_numpy_pytorch_and_keras_compute_the_same_cross_entropy(values):
     assert values["softmax_three_way_max_diff_float64"] < 1e-12
     assert values["softmax_keras_float32_diff"] < 1e-5
+
+
+def test_forgetting_keepdims_hides_for_one_sample_and_breaks_larger_batches(values):
+    assert values["softmax_keepdims_slip_one_row_is_right"] is True
+    assert values["softmax_keepdims_slip_two_rows"] == "ValueError"
+
+
+def test_a_numpy_network_trained_with_softmax_cross_entropy_learns_the_digits(values):
+    assert values["softmax_net_accuracy"] >= 0.95
+    assert values["softmax_net_accuracy_percent"] == f"{100 * values['softmax_net_accuracy']:.1f}"
+    # the text: a little above log 10 at the start; then the training loss far below the held-out one
+    assert 2.3 < values["softmax_net_initial_loss"] < 2.8
+    assert values["softmax_net_initial_loss_text"] == f"{values['softmax_net_initial_loss']:.2f}"
+    assert values["softmax_net_final_train_loss"] < 0.05
+    assert values["softmax_net_final_heldout_loss"] > 3 * values["softmax_net_final_train_loss"]
+    assert values["softmax_net_final_train_loss_text"] == f"{values['softmax_net_final_train_loss']:.2f}"
+    assert values["softmax_net_final_heldout_loss_text"] == f"{values['softmax_net_final_heldout_loss']:.2f}"

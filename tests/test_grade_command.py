@@ -30,12 +30,12 @@ ASSIGNMENT = "ex04_softmax"
 NOTEBOOK = notebook_name(ASSIGNMENT)
 BIN = Path(sys.executable).parent
 HOSTILE = {
-    "hostile-endless-loop": {"softmax": "def softmax(z):\n    while True:\n        pass"},
-    "hostile-exits": {"one_hot": "import os\nos._exit(3)"},
+    "hostile-endless-loop": {"softmax": "def softmax(z, axis=-1, temperature=1.0):\n    while True:\n        pass"},
+    "hostile-exits": {"top_k_accuracy": "import os\nos._exit(3)"},
     "hostile-reads-the-course": {"softmax": "import glob, os\nprint([p for p in glob.glob('/tmp/**', recursive=True) "
                                             "if os.path.isfile(p) and '/.venv/' not in p], "
                                             "glob.glob('/home/**/*.ipynb', recursive=True), glob.glob('/*/*.db'))\n"
-                                            "def softmax(z):\n    return z"},
+                                            "def softmax(z, axis=-1, temperature=1.0):\n    return z"},
 }
 # Quick limits for the batch: an endless loop costs 5 s, not a minute.
 LIMITS = "\nc.SandboxedExecute.cell_timeout = 5\nc.SandboxedExecute.notebook_timeout = 120\n"
@@ -111,14 +111,14 @@ def test_two_workers_give_exactly_the_per_cell_scores_of_serial_nbgrader(serial,
     course, _ = parallel
     ours = cell_scores(course, submissions)
     assert ours == serial
-    assert sum(ours["reference"].values()) == 12 and sum(ours["blank"].values()) == 0
+    assert sum(ours["reference"].values()) == 22 and sum(ours["blank"].values()) == 0
 
 
 def test_the_report_gives_every_submission_a_status_score_reason_and_time(parallel, submissions):
     course, done = parallel
     rows = report(course)
     assert set(rows) == set(submissions)
-    assert rows["reference"]["status"] == "graded" and rows["reference"]["score"] == 12
+    assert rows["reference"]["status"] == "graded" and rows["reference"]["score"] == 22
     assert rows["corrupted-file"]["status"] == "invalid notebook" and "JSON" in rows["corrupted-file"]["reason"]
     assert rows["hostile-endless-loop"]["status"] == "timeout" and "5 s" in rows["hostile-endless-loop"]["reason"]
     assert rows["hostile-exits"]["status"] == "crashed"
@@ -151,7 +151,7 @@ def test_an_unchanged_submission_is_not_graded_twice_and_force_regrades_it(paral
     assert report(course)["reference"]["graded_in"] == "an earlier run"
     forced = grade_command(course, "--student", "reference", "--force")
     assert forced.returncode == 0 and report(course)["reference"]["graded_in"] == "this run"
-    assert sum(cell_scores(course, ["reference"])["reference"].values()) == 12
+    assert sum(cell_scores(course, ["reference"])["reference"].values()) == 22
 
 
 def _wait_for(predicate, timeout: float, what: str):
@@ -287,7 +287,7 @@ def test_postgresql_gets_the_same_grades_and_the_sandbox_cannot_reach_it(tmp_pat
              "    except OSError as error:\n        print('refused', type(error).__name__)\n")
     chosen = {"reference": student_submission(ASSIGNMENT), "blank": student_submission(ASSIGNMENT, blank=True),
               "round-00": CATALOGUE.submissions()[CATALOGUE.round_id(0)],
-              "hostile-reaches-the-database": student_submission(ASSIGNMENT, {"one_hot": probe})}
+              "hostile-reaches-the-database": student_submission(ASSIGNMENT, {"top_k_accuracy": probe})}
     course = make_course(tmp_path / "postgres", chosen)
     run_nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", f"--CourseDirectory.db_url={url}")
     done = grade_command(course, "--workers", "2", "--db", url)
@@ -315,4 +315,4 @@ def test_without_bubblewrap_grading_stops_with_a_message_unless_told_to_grade_un
                              cwd=course, env=no_bwrap, capture_output=True, text=True, timeout=300)
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert "UNSANDBOXED" in allowed.stderr and report(course)["reference"]["sandbox"].startswith("UNSANDBOXED")
-    assert sum(cell_scores(course, ["reference"])["reference"].values()) == 12
+    assert sum(cell_scores(course, ["reference"])["reference"].values()) == 22
