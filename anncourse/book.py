@@ -22,7 +22,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CELL_TIMEOUT = 300  # seconds; the chapters' own, stricter timeouts apply in the build's checks
 
 
 def chapters(root: Path = ROOT) -> list[Path]:
@@ -47,9 +46,11 @@ def execute_in_parallel(root: Path = ROOT) -> dict:
             cache.add_nb_to_project(page, read_data={"name": "myst_nb_md", "type": "plugin"})
     stale = [record.uri for record in cache.list_project_records()
              if record.uri in pages and cache.get_cached_project_nb(record.uri) is None]
+    # The book's own per-cell limit (execute.timeout); a chapter that runs out of it is executed
+    # again by the build, which also honours a page's own mystnb.execution_timeout.
     start = time.perf_counter()
-    result = load_executor("local-parallel", cache).run_and_cache(filter_uris=stale, timeout=CELL_TIMEOUT) \
-        if stale else None
+    result = load_executor("local-parallel", cache).run_and_cache(
+        filter_uris=stale, timeout=config["execute"]["timeout"]) if stale else None
     seconds = time.perf_counter() - start
     failed = sorted(set(result.excepted + result.errored)) if result else []
     return {"executed": stale, "failed": failed, "seconds": seconds}
@@ -65,14 +66,20 @@ def environment() -> dict[str, str]:
 
 def build(root: Path = ROOT, serial: bool = False) -> subprocess.CompletedProcess:
     """Execute (in parallel unless ``serial``), then render with warnings as errors."""
-    os.environ.update({k: v for k, v in environment().items() if k.startswith(("CUDA", "TF_"))})
+    env = environment()
     if not serial:
-        report = execute_in_parallel(root)
+        saved = dict(os.environ)
+        os.environ.update(env)  # the executor's kernels inherit this process's environment
+        try:
+            report = execute_in_parallel(root)
+        finally:  # and the caller (pytest, say) keeps its own
+            os.environ.clear()
+            os.environ.update(saved)
         if report["executed"]:
             print(f"executed {len(report['executed'])} chapters in parallel in {report['seconds']:.1f} s"
                   + (f"; failed (the build shows why): {report['failed']}" if report["failed"] else ""))
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
-    return subprocess.run(command, cwd=root, env=environment(), capture_output=True, text=True, timeout=1800)
+    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
 
 
 def main(argv: list[str] | None = None) -> int:

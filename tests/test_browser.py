@@ -176,33 +176,31 @@ def _visible_toggle(page, kind: str):
     return None
 
 
-@pytest.mark.parametrize("width", [PHONE, TABLET])
-def test_the_menu_drawer_opens_and_closes_on_narrow_screens(visit, width):
-    page = visit("chapters/softmax", width)
-    toggle = _visible_toggle(page, "primary")
-    page.check(toggle is not None, "no visible menu button", "menu-button")
+def _drawer_opens_and_closes(page, kind: str, what: str, content) -> None:
+    """Click the visible ``kind`` toggle: its drawer opens showing ``content``; Escape closes it."""
+    toggle = _visible_toggle(page, kind)
+    page.check(toggle is not None, f"no visible {what} button", f"{what}-button")
     toggle.click()
-    dialog = page.page.locator("#pst-primary-sidebar-modal")
+    dialog = page.page.locator(f"#pst-{kind}-sidebar-modal")
     with contextlib.suppress(Exception):
         dialog.wait_for(state="visible", timeout=3000)
-    opened = dialog.evaluate("d => d.open") and dialog.get_by_role("link", name=re.compile("backpropagation", re.I)).first.is_visible()
-    page.check(opened, "the menu button did not open the navigation drawer", "menu-drawer")
+    opened = dialog.evaluate("d => d.open") and content(dialog).first.is_visible()
+    page.check(opened, f"the {what} button did not open its drawer", f"{what}-drawer")
     page.page.keyboard.press("Escape")
     page.page.wait_for_timeout(300)
-    page.check(not dialog.evaluate("d => d.open"), "Escape did not close the drawer", "menu-drawer-close")
+    page.check(not dialog.evaluate("d => d.open"), f"Escape did not close the {what} drawer", f"{what}-drawer-close")
+
+
+@pytest.mark.parametrize("width", [PHONE, TABLET])
+def test_the_menu_drawer_opens_and_closes_on_narrow_screens(visit, width):
+    _drawer_opens_and_closes(visit("chapters/softmax", width), "primary", "menu",
+                             lambda d: d.get_by_role("link", name=re.compile("backpropagation", re.I)))
 
 
 @pytest.mark.parametrize("width", [PHONE, TABLET, SMALL_LAPTOP])
-def test_the_contents_drawer_opens_on_narrow_screens(visit, width):
-    page = visit("chapters/softmax", width)
-    toggle = _visible_toggle(page, "secondary")
-    page.check(toggle is not None, "no visible contents button", "contents-button")
-    toggle.click()
-    dialog = page.page.locator("#pst-secondary-sidebar-modal")
-    with contextlib.suppress(Exception):
-        dialog.wait_for(state="visible", timeout=3000)
-    opened = dialog.evaluate("d => d.open") and dialog.locator("nav a").first.is_visible()
-    page.check(opened, "the contents button did not open the page's table of contents", "contents-drawer")
+def test_the_contents_drawer_opens_and_closes_on_narrow_screens(visit, width):
+    _drawer_opens_and_closes(visit("chapters/softmax", width), "secondary", "contents",
+                             lambda d: d.locator("nav a"))
 
 
 @pytest.mark.parametrize("width", [SMALL_LAPTOP, DESKTOP])
