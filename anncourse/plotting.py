@@ -1,4 +1,5 @@
-"""The few plots the chapters share: decision boundaries and learning curves."""
+"""The few plots the chapters share (decision boundaries, learning curves) and the style of the
+site's figures."""
 
 from __future__ import annotations
 
@@ -6,6 +7,29 @@ from typing import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+# A figure W inches wide is shown in a phone's 342-px figure column at 342 / (72 W) px per point,
+# so text of f points reads at 9.5 px or more when f >= 2 W: 12-point text on at most 6 inches.
+SITE_FIGURES = {
+    "svg.fonttype": "none",  # text stays text: sharp at any zoom, and measurable by the browser tests
+    "svg.hashsalt": "anncourse",  # the same figure gives the same file, build after build
+    "figure.figsize": (5.8, 3.7),
+    "font.size": 12,
+    "axes.titlesize": 12,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 13,
+}
+
+
+def use_site_figures() -> None:
+    """Draw the notebook's figures as SVG, sized and lettered to be read on a phone (``SITE_FIGURES``)."""
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("svg", metadata={"Date": None})  # no build date: reproducible files
+    plt.rcParams.update(SITE_FIGURES)
 
 
 def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
@@ -41,7 +65,8 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], metrics: Sequen
     if not metrics:
         raise ValueError("history has no training metric to plot")
     if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.2), squeeze=False)
+        # side by side, in the width of one figure (two panels stay legible on a phone)
+        _, axes = plt.subplots(1, len(metrics), figsize=(5.8, 3.4), squeeze=False)
         axes = axes[0]
     for ax, name in zip(np.atleast_1d(axes), metrics):
         epochs = np.arange(1, len(history[name]) + 1)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import io
 import os
 import re
 import shutil
 import threading
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -29,6 +31,7 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 PHONE, TABLET, SMALL_LAPTOP, DESKTOP = 390, 800, 1000, 1280
 FIRST_LOAD_BUDGET = 2_000_000  # bytes, DESIGN.md
+LEGIBLE_PX = 9.5  # the smallest text a figure may show on a phone ("about 10 px")
 PAGES = toc_files()
 CHAPTERS = [p for p in PAGES if p.startswith("chapters/") and p != "chapters/welcome"]
 EXERCISES = [p for p in PAGES if p.startswith("exercises/")]
@@ -243,6 +246,94 @@ def test_outputs_fit_the_column_and_wide_equations_scroll_in_their_own_box(deskt
     page.page.evaluate("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     cut = page.page.evaluate(WIDER_THAN_ITS_BOX)
     page.check(not cut, f"{len(cut)} outputs or equations wider than the column, e.g. {cut[:3]}", "wide-output")
+
+
+CODE_WIDER_THAN_ITS_BOX = """() => [...document.querySelectorAll('article pre')]
+  .filter(e => !e.closest('.cell_output') && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.innerText.split('\\n').sort((a, b) => b.length - a.length)[0])"""
+
+
+def test_code_fits_the_column(desktop_page):
+    page = desktop_page
+    wide = page.page.evaluate(CODE_WIDER_THAN_ITS_BOX)
+    page.check(not wide, f"{len(wide)} code blocks scroll sideways; their longest lines: {wide[:3]}", "wide-code")
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+FONT_SIZE = re.compile(r"font(?:-size)?:\s*([0-9.]+)px")
+
+
+def figure_text_px(svg: bytes, shown_width: float) -> list[tuple[float, str]]:
+    """(size in CSS px, text) of every label in a matplotlib SVG shown ``shown_width`` px wide.
+
+    A label's size is that of its largest letters: its sub- and superscripts are smaller by design,
+    as in typeset maths. Text drawn as outlines (``svg.fonttype: path``) cannot be measured, so such
+    an SVG raises ValueError.
+    """
+    root = ElementTree.fromstring(svg)
+    view_width = float(root.get("viewBox").split()[2])
+    labels = []
+    for text in root.iter(f"{SVG}text"):
+        sizes = [float(m) for e in text.iter() for m in FONT_SIZE.findall(e.get("style", ""))]
+        words = "".join(part.strip() for part in text.itertext())  # maths comes as one tspan per glyph
+        if sizes and words:
+            labels.append((max(sizes) * shown_width / view_width, words))
+    if not labels and any((e.get("id") or "").startswith(("DejaVu", "STIX", "Cm")) for e in root.iter(f"{SVG}path")):
+        raise ValueError("its text is drawn as outlines; set svg.fonttype to none (anncourse.plotting.use_site_figures)")
+    return labels
+
+
+def test_figure_text_is_measured_at_its_display_size():
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    def drawn(**style) -> bytes:
+        with matplotlib.rc_context({"font.size": 12, **style}):
+            fig, ax = plt.subplots(figsize=(6, 4))  # 432 pt wide
+            ax.set_xlabel("$w^2$ weight")
+            ax.set_title("title", fontsize=24)
+            svg = io.BytesIO()
+            fig.savefig(svg, format="svg")
+            plt.close(fig)
+        return svg.getvalue()
+
+    labels = {words: px for px, words in figure_text_px(drawn(**{"svg.fonttype": "none"}), shown_width=576)}
+    assert labels["title"] == pytest.approx(32)  # 24 pt at the natural size, 4/3 px per pt
+    assert labels["w2weight"] == pytest.approx(16)  # the superscript's smaller size does not count
+    on_a_phone = figure_text_px(drawn(**{"svg.fonttype": "none"}), shown_width=358)
+    assert min(on_a_phone)[0] == pytest.approx(12 * 358 / 432)  # 12 pt on a 6-in figure: 9.9 px
+    with pytest.raises(ValueError, match="outlines"):
+        figure_text_px(drawn(**{"svg.fonttype": "path"}), shown_width=358)
+
+
+SHOWN_IMAGES = """async () => {
+  const images = [...document.querySelectorAll('article img')];
+  images.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(images.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  return images.map(i => ({src: i.currentSrc || i.src, width: i.getBoundingClientRect().width}));
+}"""
+
+
+def test_figures_are_vector_images_legible_on_a_phone(phone_page, book):
+    page = phone_page
+    problems = []
+    for image in page.page.evaluate(SHOWN_IMAGES):
+        name = unquote(urlparse(image["src"]).path).lstrip("/")
+        if not name.endswith(".svg"):
+            problems.append(f"{name} is a bitmap: draw it as SVG (anncourse.plotting.use_site_figures)")
+            continue
+        try:
+            labels = figure_text_px((book.html / name).read_bytes(), image["width"])
+        except ValueError as error:
+            problems.append(f"{name}: {error}")
+            continue
+        small = sorted(label for label in labels if label[0] < LEGIBLE_PX)
+        if small:
+            problems.append(f"{name} ({image['width']:.0f} px wide): {len(small)} labels under {LEGIBLE_PX} px, "
+                            f"e.g. {[(round(px, 1), words[:20]) for px, words in small[:3]]}")
+    page.check(not problems, "; ".join(problems), "figure-text")
 
 
 def test_readers_see_teaching_code_only(desktop_chapter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -30,3 +31,76 @@ def test_the_search_index_scripts_are_recognised():
             '</script>\n    <script src="../searchindex.js"></script><script src="../_static/keep.js"></script>')
     assert SEARCH_AS_YOU_TYPE.sub("", page) == '<script src="../_static/keep.js"></script>'
 
+
+
+CODE_WIDTH = 79  # PEP 8's limit; at 1280 px the code column holds 83 characters of the site's font
+HIDDEN = {"remove-cell", "remove-input"}
+
+
+def shown_code(notebook) -> list[tuple[int, str]]:
+    """(cell number, code) of every code block a reader of the notebook's page sees."""
+    import re as regex
+
+    blocks = []
+    for number, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code" and not HIDDEN & set(cell.metadata.get("tags", [])):
+            blocks.append((number, without_glue(cell.source)))
+        elif cell.cell_type == "markdown":
+            blocks += [(number, code) for code in regex.findall(r"^```[a-z0-9]*\n(.*?)^```", cell.source, regex.S | regex.M)]
+    return blocks
+
+
+def test_shown_code_is_found_where_readers_see_it():
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("hidden = 2", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_markdown_cell("Text\n\n```python\ny = 3\n```\n"),
+        nbformat.v4.new_code_cell("z = 4\nglue('z', z, display=False)", metadata={"tags": ["hide-input"]}),
+    ])
+    assert shown_code(notebook) == [(0, "x = 1"), (2, "y = 3\n"), (3, "z = 4")]
+
+
+def test_code_on_the_site_is_at_most_79_characters_wide():
+    import jupytext
+    import nbformat
+
+    pages = {page: jupytext.read(page) for page in sorted((ROOT / "chapters").glob("*.md"))}
+    pages.update({page: nbformat.read(page, as_version=4) for page in sorted((ROOT / "exercises").glob("*/*.ipynb"))})
+    wide = [f"{page.relative_to(ROOT)} cell {number}: {line.strip()[:60]}... ({len(line)})"
+            for page, notebook in pages.items() for number, code in shown_code(notebook)
+            for line in code.splitlines() if len(line) > CODE_WIDTH]
+    assert not wide, f"{len(wide)} lines of code wider than {CODE_WIDTH} characters scroll on the site:\n" + "\n".join(wide)
+
+
+DRAWING = re.compile(r"\b(?:plt|fig\w*|ax|axes|ax_\w+)\s*[.\[]|^\s*(?:fig|ax)\w*\b.*=\s*plt\.")
+FOLDED = HIDDEN | {"hide-input", "hide-cell"}
+
+
+def draws_only(code: str) -> bool:
+    """Whether a cell's code is plotting plumbing: three or more drawing lines, at least half of it."""
+    lines = [line for line in code.splitlines() if line.strip() and not line.strip().startswith("#")]
+    drawing = [line for line in lines if DRAWING.search(line)]
+    return len(drawing) >= 3 and 2 * len(drawing) >= len(lines)
+
+
+def test_plotting_plumbing_is_recognised():
+    plot = ("fig, (ax_a, ax_b) = plt.subplots(1, 2)\nax_a.plot(x, y)\nfor ax in axes.flat:\n"
+            "    ax.set(xlabel='x')\nfig.tight_layout()\n")
+    teaching = ("def huber(r, delta=1.0):\n    small = np.abs(r) <= delta\n"
+                "    return np.where(small, r**2 / 2, delta * (np.abs(r) - delta / 2))\n\n"
+                "losses = huber(residuals)\nprint(losses.mean())\nplt.plot(residuals, losses)\n")
+    assert draws_only(plot) and not draws_only(teaching)
+
+
+def test_cells_that_only_draw_are_folded_on_chapter_pages():
+    import jupytext
+
+    unfolded = [f"{page.name} cell {number}: {cell.source.splitlines()[0][:60]}"
+                for page in sorted((ROOT / "chapters").glob("*.md"))
+                for number, cell in enumerate(jupytext.read(page).cells)
+                if cell.cell_type == "code" and not FOLDED & set(cell.metadata.get("tags", []))
+                and draws_only(without_glue(cell.source))]
+    assert not unfolded, ("cells that only draw a figure should be folded (tags: [hide-input]) so that readers "
+                          "see the teaching code:\n" + "\n".join(unfolded))
