@@ -33,7 +33,9 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 book: $(BIN)/.installed
 	$(BIN)/python -m anncourse.book
 
-test: $(BIN)/.installed system-packages
+# The Python packages and the Debian ones install side by side (both mostly wait on downloads).
+test:
+	@$(MAKE) --no-print-directory -j2 $(BIN)/.installed system-packages
 	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 # Regenerate exercises/ from solutions/ after editing a source notebook.
