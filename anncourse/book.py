@@ -64,8 +64,13 @@ def environment() -> dict[str, str]:
     return env
 
 
-def build(root: Path = ROOT, serial: bool = False) -> subprocess.CompletedProcess:
-    """Execute (in parallel unless ``serial``), then render with warnings as errors."""
+def build(root: Path = ROOT, serial: bool = False, every_page: bool = False) -> subprocess.CompletedProcess:
+    """Execute (in parallel unless ``serial``), then render with warnings as errors.
+
+    Sphinx re-reads only the pages that changed, and forgets the warnings of the others: a build
+    that failed on a warning passes when run again unchanged. ``every_page`` renders them all (from
+    the cache), so that every warning counts each time; the tests build that way.
+    """
     env = environment()
     if not serial:
         saved = dict(os.environ)
@@ -79,6 +84,7 @@ def build(root: Path = ROOT, serial: bool = False) -> subprocess.CompletedProces
             print(f"executed {len(report['executed'])} chapters in parallel in {report['seconds']:.1f} s"
                   + (f"; failed (the build shows why): {report['failed']}" if report["failed"] else ""))
     command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "-W", "-n", "--keep-going"]
+    command += ["--all"] if every_page else []
     return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=1800)
 
 

@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 # A figure W inches wide is shown in a phone's 342-px figure column at 342 / (72 W) px per point,
-# so text of f points reads at 9.5 px or more when f >= 2 W: 12-point text on at most 6 inches.
+# so text of f points reads at 9.5 px or more when f >= 2 W. The inline backend saves a tight box
+# with padding, a little wider than the figure: 12-point text fits on 5.8 inches, not quite on 6.
 SITE_FIGURES = {
     "svg.fonttype": "none",  # text stays text: sharp at any zoom, and measurable by the browser tests
     "svg.hashsalt": "anncourse",  # the same figure gives the same file, build after build

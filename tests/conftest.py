@@ -39,7 +39,7 @@ def _build_book() -> BookBuild:
     from anncourse.book import build
 
     start = time.perf_counter()
-    result = build(ROOT)
+    result = build(ROOT, every_page=True)  # a warning on any page fails it, not only on changed ones
     return BookBuild(result.returncode, result.stdout + result.stderr, time.perf_counter() - start,
                      BUILD / "html", BUILD / "jupyter_execute")
 
