@@ -36,7 +36,7 @@ book: $(BIN)/.installed
 # The Python packages and the Debian ones install side by side (both mostly wait on downloads).
 test:
 	@$(MAKE) --no-print-directory -j2 $(BIN)/.installed system-packages
-	$(BIN)/python -m pytest -n 2 --dist loadscope --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 # Regenerate exercises/ from solutions/ after editing a source notebook.
 release: $(BIN)/.installed

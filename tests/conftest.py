@@ -14,7 +14,8 @@ from filelock import FileLock
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
 # The modules that take minutes, longest first: `make test` hands whole modules to its two workers
-# (--dist loadscope), and a long one handed out last would keep one core busy alone at the end.
+# in this order (--dist loadscope --no-loadscope-reorder; xdist's own order puts the modules with
+# the most tests first), and a long one handed out last would keep one core busy alone at the end.
 LONGEST_FIRST = ["test_grade_command.py", "test_hostile.py", "test_grading_ex05.py", "test_grading_ex04.py",
                  "test_grading_ex07.py", "test_grading_ex06.py", "test_browser.py"]
 
