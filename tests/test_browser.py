@@ -248,9 +248,12 @@ def test_outputs_fit_the_column_and_wide_equations_scroll_in_their_own_box(deskt
     page.check(not cut, f"{len(cut)} outputs or equations wider than the column, e.g. {cut[:3]}", "wide-output")
 
 
-CODE_WIDER_THAN_ITS_BOX = """() => [...document.querySelectorAll('article pre')]
-  .filter(e => !e.closest('.cell_output') && e.scrollWidth > e.clientWidth + 1)
-  .map(e => e.innerText.split('\\n').sort((a, b) => b.length - a.length)[0])"""
+CODE_WIDER_THAN_ITS_BOX = """() => {
+  const wide = [...document.querySelectorAll('article pre')]
+    .filter(e => !e.closest('.cell_output') && e.scrollWidth > e.clientWidth + 1);
+  if (wide.length) wide[0].scrollIntoView({block: 'center'});  // for the screenshot
+  return wide.map(e => e.innerText.split('\\n').sort((a, b) => b.length - a.length)[0]);
+}"""
 
 
 def test_code_fits_the_column(desktop_page):
@@ -318,10 +321,11 @@ SHOWN_IMAGES = """async () => {
 
 def test_figures_are_vector_images_legible_on_a_phone(phone_page, book):
     page = phone_page
-    problems = []
+    problems, first = [], None
     for image in page.page.evaluate(SHOWN_IMAGES):
         name = unquote(urlparse(image["src"]).path).lstrip("/")
         if not name.endswith(".svg"):
+            first = first or image["src"]
             problems.append(f"{name} is a bitmap: draw it as SVG (anncourse.plotting.use_site_figures)")
             continue
         try:
@@ -331,8 +335,12 @@ def test_figures_are_vector_images_legible_on_a_phone(phone_page, book):
             continue
         small = sorted(label for label in labels if label[0] < LEGIBLE_PX)
         if small:
+            first = first or image["src"]
             problems.append(f"{name} ({image['width']:.0f} px wide): {len(small)} labels under {LEGIBLE_PX} px, "
                             f"e.g. {[(round(px, 1), words[:20]) for px, words in small[:3]]}")
+    if first:  # the screenshot shows the first figure at fault
+        page.page.evaluate("""src => [...document.querySelectorAll('article img')]
+            .find(i => (i.currentSrc || i.src) === src).scrollIntoView({block: 'center'})""", first)
     page.check(not problems, "; ".join(problems), "figure-text")
 
 
