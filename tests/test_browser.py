@@ -270,8 +270,8 @@ def figure_text_px(svg: bytes, shown_width: float) -> list[tuple[float, str]]:
     """(size in CSS px, text) of every label in a matplotlib SVG shown ``shown_width`` px wide.
 
     A label's size is that of its largest letters: its sub- and superscripts are smaller by design,
-    as in typeset maths. Text drawn as outlines (``svg.fonttype: path``) cannot be measured, so such
-    an SVG raises ValueError.
+    as in typeset maths. Text drawn as outlines (``svg.fonttype: path``), or lettered in a style
+    this cannot read, cannot be measured: such an SVG raises ValueError rather than pass unmeasured.
     """
     root = ElementTree.fromstring(svg)
     view_width = float(root.get("viewBox").split()[2])
@@ -279,7 +279,9 @@ def figure_text_px(svg: bytes, shown_width: float) -> list[tuple[float, str]]:
     for text in root.iter(f"{SVG}text"):
         sizes = [float(m) for e in text.iter() for m in FONT_SIZE.findall(e.get("style", ""))]
         words = "".join(part.strip() for part in text.itertext())  # maths comes as one tspan per glyph
-        if sizes and words:
+        if words and not sizes:
+            raise ValueError(f"no font size found for its label {words[:20]!r}")
+        if words:
             labels.append((max(sizes) * shown_width / view_width, words))
     if not labels and any((e.get("id") or "").startswith(("DejaVu", "STIX", "Cm")) for e in root.iter(f"{SVG}path")):
         raise ValueError("its text is drawn as outlines; set svg.fonttype to none (anncourse.plotting.use_site_figures)")
@@ -309,6 +311,9 @@ def test_figure_text_is_measured_at_its_display_size():
     assert min(on_a_phone)[0] == pytest.approx(12 * 358 / 432)  # 12 pt on a 6-in figure: 9.9 px
     with pytest.raises(ValueError, match="outlines"):
         figure_text_px(drawn(**{"svg.fonttype": "path"}), shown_width=358)
+    unreadable = drawn(**{"svg.fonttype": "none"}).replace(b"font-size: 12px", b"font-size: large")
+    with pytest.raises(ValueError, match="no font size"):
+        figure_text_px(unreadable, shown_width=358)
 
 
 SHOWN_IMAGES = """async () => {
@@ -322,7 +327,10 @@ SHOWN_IMAGES = """async () => {
 def test_figures_are_vector_images_legible_on_a_phone(phone_page, book):
     page = phone_page
     problems, first = [], None
-    for image in page.page.evaluate(SHOWN_IMAGES):
+    shown = page.page.evaluate(SHOWN_IMAGES)
+    built = re.findall(r'<img [^>]*src="[./]*(_images/[^"]+)"', (book.html / page.path).read_text())
+    page.check(len(shown) == len(built), f"{len(built)} figures in the page, {len(shown)} measured", "figure-count")
+    for image in shown:
         name = unquote(urlparse(image["src"]).path).lstrip("/")
         if not name.endswith(".svg"):
             first = first or image["src"]
@@ -331,6 +339,7 @@ def test_figures_are_vector_images_legible_on_a_phone(phone_page, book):
         try:
             labels = figure_text_px((book.html / name).read_bytes(), image["width"])
         except ValueError as error:
+            first = first or image["src"]
             problems.append(f"{name}: {error}")
             continue
         small = sorted(label for label in labels if label[0] < LEGIBLE_PX)
